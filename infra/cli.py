@@ -1,0 +1,128 @@
+"""The ``svledger`` command line: thin commands that parse, call the command layer, and print."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from domain.errors import LedgerError
+from infra.bootstrap import build_ledger
+from infra.context import stream_uuid
+from infra.render import event_json, history_table, notification_json
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Supervision Ledger: an event-sourced ledger for law-enforcement supervision (行政执法监督).")
+console = Console(width=max(Console().width, 150))
+err = Console(stderr=True)
+DB_OPTION = typer.Option(None, "--database-url", envvar="SVLEDGER_DATABASE_URL",
+                         help="sqlite:///path (default ./svledger.db) or postgresql://user@host:port/db")
+
+
+def coded_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a refusal as one line with its code and exit non-zero; nothing was written."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except LedgerError as exc:
+            err.print(f"[bold red]{exc.code}[/]: {exc.message}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def parse_actor(text: str) -> dict[str, str]:
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise typer.BadParameter("actor is USER_ID:ROLE:ORG_ID, e.g. u-staff-1:supervision_staff:HQ")
+    return {"user_id": parts[0], "role": parts[1], "org_id": parts[2]}
+
+
+@app.command()
+@coded_errors
+def init(database_url: str = DB_OPTION) -> None:
+    """Create the event store (tables, immutability triggers) if missing."""
+    ledger = build_ledger(database_url)
+    console.print(f"event store ready: {ledger.settings.database_url}")
+
+
+@app.command()
+@coded_errors
+def record(command: str = typer.Argument(..., help="a command of the catalogue, e.g. receiveClue"),
+           json_file: str = typer.Option(..., "--json", help='file or "-" holding {"input": {...}, "meta": {...}}'),
+           actor: str = typer.Option(os.environ.get("SVLEDGER_ACTOR", ""), "--actor",
+                                     help="USER_ID:ROLE:ORG_ID (or env SVLEDGER_ACTOR)"),
+           database_url: str = DB_OPTION) -> None:
+    """Record one command (input + meta as JSON) through the command layer."""
+    text = sys.stdin.read() if json_file == "-" else open(json_file, encoding="utf-8").read()
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        err.print(f"[bold red]VALIDATION_FAILED[/]: not JSON: {exc}")
+        raise typer.Exit(2) from None
+    if not isinstance(body, dict):
+        err.print("[bold red]VALIDATION_FAILED[/]: the JSON must be an object with input and meta")
+        raise typer.Exit(2)
+    who = body.get("actor") or (parse_actor(actor) if actor else None)
+    if who is None:
+        err.print("[bold red]VALIDATION_FAILED[/]: give --actor USER_ID:ROLE:ORG_ID or an actor in the JSON")
+        raise typer.Exit(2)
+    result = build_ledger(database_url).execute(command, body.get("input", {}), body.get("meta", {}), who)
+    console.print_json(json.dumps(result, ensure_ascii=False))
+
+
+@app.command()
+@coded_errors
+def history(stream_id: str = typer.Argument(..., help="clue (or any stream) id"),
+            as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table"),
+            database_url: str = DB_OPTION) -> None:
+    """A stream's full history: every event with business and recorded times (中文 labels)."""
+    events = build_ledger(database_url).stream_events(stream_uuid(stream_id))
+    if as_json:
+        for ev in events:
+            print(json.dumps(event_json(ev), ensure_ascii=False))
+    else:
+        console.print(history_table(events))
+
+
+@app.command()
+@coded_errors
+def events(after: int = typer.Option(0, "--after", help="log position to start after"),
+           limit: int = typer.Option(100, "--limit", min=1, max=10_000),
+           database_url: str = DB_OPTION) -> None:
+    """The raw ordered log as JSON lines (positions may have gaps)."""
+    for n in build_ledger(database_url).notifications(after=after, limit=limit):
+        print(json.dumps(notification_json(n), ensure_ascii=False))
+
+
+@app.command()
+def commands() -> None:
+    """List every command of the catalogue with the event it records and who may run it."""
+    from domain.catalogue import load_all
+
+    for spec in sorted(load_all().values(), key=lambda s: (s.aggregate, s.name)):
+        console.print(f"{spec.name:36} {spec.aggregate:20} {spec.event:36} {', '.join(spec.who)}", highlight=False)
+
+
+@app.command()
+@coded_errors
+def sample(database_url: str = DB_OPTION) -> None:
+    """Record a sample 12345 clue from receipt to closure and print its history."""
+    from infra.sample import record_sample_clue
+
+    ledger = build_ledger(database_url)
+    clue_id = record_sample_clue(ledger)
+    console.print(f"sample clue {clue_id} recorded in {ledger.settings.database_url}")
+    console.print(history_table(ledger.stream_events(clue_id)))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,78 @@
+"""Facts a command needs from outside its own stream: calendars and configuration published in the
+Config stream, conflict-of-interest lookups over User/Org streams, and gapless numbering."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain import errors
+from domain.calendar import WorkCalendar
+from domain.catalogue import CommandSpec
+from domain.claims import NUMBER_FIELDS, format_number, number_prefix
+from domain.deadlines import BUSINESS_TZ
+
+
+class CommandContext:
+    def __init__(self, ledger: Any) -> None:
+        self.ledger = ledger
+        self._calendar = WorkCalendar.default()
+
+    def _config_aggregate(self) -> Any | None:
+        from domain.registry import config_stream_id
+
+        return self._get(config_stream_id(self.ledger.settings.bureau))
+
+    def calendar(self) -> WorkCalendar:
+        config = self._config_aggregate()
+        calendar = self._calendar
+        for payload in (config.calendar_years() if config is not None else []):
+            calendar = calendar.with_published(payload)
+        return calendar
+
+    def config(self) -> dict[str, Any]:
+        config = self._config_aggregate()
+        return dict(getattr(config, "values", {}) or {}) if config is not None else {}
+
+    def is_conflicted(self, user_id: str, agency_ids: Any, at: datetime) -> bool:
+        """§10 回避 over the user's stream and the agencies' streams (their predecessors count too)."""
+        from domain.conflicts import CONFIG_KEY, LOOKBACK_MONTHS, ConflictIndex
+        from domain.registry import org_stream_id, user_stream_id
+
+        agencies = list(agency_ids)
+        users = [u for u in [self._get(user_stream_id(user_id))] if u is not None]
+        if not users:
+            return False
+        orgs = [o for o in (self._get(org_stream_id(a)) for a in agencies) if o is not None]
+        months = int(self.config().get(CONFIG_KEY, LOOKBACK_MONTHS))
+        return ConflictIndex.from_states(users, orgs, months=months).check(user_id, agencies, at)
+
+    def _get(self, stream_id: UUID) -> Any | None:
+        try:
+            return self.ledger.repository.get(stream_id)
+        except AggregateNotFoundError:
+            return None
+
+    def fill_numbers(self, spec: CommandSpec, data: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
+        """Assign the next gapless number (clue, case, batch) when omitted; check a given one is the next."""
+        if spec.event not in NUMBER_FIELDS:
+            return data
+        field = NUMBER_FIELDS[spec.event][0]
+        prefix = number_prefix(spec.event, self.ledger.settings.bureau, occurred_at.astimezone(BUSINESS_TZ).year)
+        expected = format_number(spec.event, prefix, self.ledger.recorder.count_claims(field, prefix) + 1)
+        given = data.get(field)
+        if given and given != expected:
+            if self.ledger.recorder.claim_owner(field, given):
+                raise errors.DuplicateDocNumber(f"{given} is already used")
+            raise errors.ValidationFailed(f"{field} is gapless per bureau and year: the next is {expected}")
+        return {**data, field: expected}
+
+
+def stream_uuid(value: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise errors.ValidationFailed(f"{value!r} is not a stream id (UUID)") from None

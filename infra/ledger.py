@@ -1,0 +1,176 @@
+"""The command layer: the only way to write to the ledger (CLI and GraphQL both call ``execute``).
+
+One ``execute`` per command: validate everything, check idempotency and version, let one aggregate
+(or several, for multi-stream commands) decide, then save once with the idempotency row and the
+number claims in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
+from domain import errors
+from domain.base import Cmd, recording_at
+from domain.catalogue import CommandSpec, load_all
+from domain.claims import claims_for
+from domain.envelope import check_no_pii, check_timing
+from domain.streams import aggregate_class
+from infra.context import CommandContext
+from infra.inputs import parse_command
+from infra.settings import Settings
+
+CORRECTION_EVENTS = ("EventCorrected", "EventVoided")
+EDIT_VERBS = ("update", "edit", "delete", "modify", "remove", "overwrite")
+
+
+class Ledger(Application):
+    """The supervision ledger application (eventsourcing ``Application``)."""
+
+    name = "SupervisionLedger"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        super().__init__(env=self.settings.eventsourcing_env())
+        self.commands = load_all()
+        self.context = CommandContext(self)
+
+    # -- writing --------------------------------------------------------------------------------------
+    def execute(self, command: str, input: dict[str, Any], meta: dict[str, Any], actor: dict[str, Any],
+                *, now: datetime | None = None) -> dict[str, Any]:
+        """Record ``command``; returns ``{event_id, stream_id, version, events}`` or raises a LedgerError."""
+        try:
+            return self._execute(command, input, meta, actor, now or datetime.now(timezone.utc))
+        except (OperationalError, InterfaceError) as exc:
+            raise errors.StoreUnavailable(f"the event store cannot be reached: {exc}") from None
+
+    def _execute(self, command: str, input: dict[str, Any], meta_in: dict[str, Any], actor_in: dict[str, Any],
+                 now: datetime) -> dict[str, Any]:
+        spec = self._spec(command)
+        if spec.event in CORRECTION_EVENTS:
+            meta_in = {**meta_in, "occurred_at": now.isoformat()}  # §4.10: a correction occurs when recorded
+        parsed = parse_command(spec, input, meta_in, actor_in, self.settings.max_payload_bytes)
+        meta, actor, data = parsed.meta, parsed.actor, parsed.data
+        if actor.role not in spec.who:
+            raise errors.NotAuthorized(f"{actor.role} may not {command} (§9)")
+        check_no_pii(data, meta)
+        check_timing(meta, now)
+        payload_hash = _payload_hash(command, meta.stream_id, data, meta.occurred_at)
+        repeat = self._repeat(spec, meta.idempotency_key, payload_hash)
+        if repeat is not None:
+            return repeat
+        stream_id = meta.stream_id or (uuid4() if spec.creates else None)
+        if stream_id is None:
+            raise errors.ValidationFailed("meta.stream_id is required for this command")
+        data = self.context.fill_numbers(spec, data, meta.occurred_at)
+        cmd = Cmd(event=spec.event, data=data, meta=meta, actor=actor, recorded_at=now,
+                  calendar=self.context.calendar(), config=self.context.config(),
+                  is_conflicted=self.context.is_conflicted)
+        with recording_at(now):
+            aggregates = self._decide(spec, cmd, stream_id)
+        return self._save(spec, aggregates, stream_id, meta.idempotency_key, payload_hash)
+
+    def _spec(self, command: str) -> CommandSpec:
+        spec = self.commands.get(command)
+        if spec is None:
+            if command.lower().startswith(EDIT_VERBS):
+                raise errors.HistoryImmutable("stored events are never edited or deleted; record a correction "
+                                              "(correctEvent) or a domain event instead")
+            raise errors.UnknownCommand(f"no command {command!r}; see `svledger commands`")
+        return spec
+
+    def _repeat(self, spec: CommandSpec, key: str, payload_hash: str) -> dict[str, Any] | None:
+        found = self.recorder.find_idempotency(spec.aggregate, key)  # type: ignore[attr-defined]
+        if found is None:
+            return None
+        if found[0] != payload_hash:
+            raise errors.DuplicateIdempotencyKey(f"idempotency key {key!r} was used with another payload")
+        return {**json.loads(found[1]), "repeated": True}
+
+    def _decide(self, spec: CommandSpec, cmd: Cmd, stream_id: UUID) -> list[Any]:
+        cls = aggregate_class(spec.aggregate)
+        if spec.creates:
+            if cmd.meta.expected_version != 0:
+                raise errors.StaleVersion("a new stream starts at expected_version 0")
+            if self._exists(stream_id):
+                raise errors.StaleVersion(f"stream {stream_id} already exists")
+            return [getattr(cls, spec.handler)(cmd, stream_id)]
+        agg = self.load(stream_id, cls)
+        if agg.version != cmd.meta.expected_version:
+            raise errors.StaleVersion(f"stream {stream_id} is at version {agg.version}, "
+                                      f"not {cmd.meta.expected_version}")
+        if spec.related is None:
+            getattr(agg, spec.handler)(cmd)
+            return [agg]
+        related = cmd.data[spec.related]
+        others = [self.load(UUID(str(i)), cls) for i in (related if isinstance(related, list) else [related])]
+        getattr(agg, spec.handler)(cmd, others)
+        return [agg, *others]
+
+    def _save(self, spec: CommandSpec, aggregates: list[Any], stream_id: UUID, key: str,
+              payload_hash: str) -> dict[str, Any]:
+        pending = [(agg, ev) for agg in aggregates for ev in agg.collect_events()]
+        main = [ev for agg, ev in pending if agg.id == stream_id and type(ev).__name__ == spec.event]
+        last = main[-1] if main else pending[-1][1]
+        result = {"event_id": last.meta["event_id"], "stream_id": str(stream_id), "version": last.originator_version,
+                  "event_type": type(last).__name__,
+                  "events": [{"stream_id": str(ev.originator_id), "version": ev.originator_version,
+                              "event_type": type(ev).__name__, "event_id": ev.meta["event_id"]} for _, ev in pending]}
+        claims = [(scope, value, str(ev.originator_id)) for _, ev in pending
+                  for scope, value in claims_for(type(ev).__name__, ev.data, ev.meta)]
+        idem = (spec.aggregate, key, payload_hash, json.dumps(result, ensure_ascii=False))
+        try:
+            recordings = self.events.put([ev for _, ev in pending], idempotency=idem, claims=claims)
+        except IntegrityError:
+            self._explain_conflict(spec, key, payload_hash, claims, stream_id)
+            raise
+        result["position"] = max((r.notification.id for r in recordings), default=None)
+        return result
+
+    def _explain_conflict(self, spec: CommandSpec, key: str, payload_hash: str,
+                          claims: list[tuple[str, str, str]], stream_id: UUID) -> None:
+        """After a failed save: a concurrent repeat, a taken number, or a stale version (rule 2)."""
+        found = self.recorder.find_idempotency(spec.aggregate, key)  # type: ignore[attr-defined]
+        if found is not None:
+            if found[0] != payload_hash:
+                raise errors.DuplicateIdempotencyKey(f"idempotency key {key!r} was used with another payload")
+            raise errors.StaleVersion("the same command was recorded concurrently; repeat it to get its result")
+        for scope, value, _ in claims:
+            if self.recorder.claim_owner(scope, value):  # type: ignore[attr-defined]
+                raise errors.DuplicateDocNumber(f"{value} is already used ({scope})")
+        raise errors.StaleVersion(f"stream {stream_id} changed concurrently; reload and retry")
+
+    # -- reading --------------------------------------------------------------------------------------
+    def load(self, stream_id: UUID, cls: type[Any] | None = None, version: int | None = None) -> Any:
+        try:
+            agg = self.repository.get(stream_id, version=version)
+        except AggregateNotFoundError:
+            raise errors.NotFound(f"no stream {stream_id}") from None
+        if cls is not None and not isinstance(agg, cls):
+            raise errors.NotFound(f"stream {stream_id} is a {type(agg).__name__}, not a {cls.__name__}")
+        return agg
+
+    def _exists(self, stream_id: UUID) -> bool:
+        return bool(self.recorder.select_events(stream_id, limit=1))
+
+    def stream_events(self, stream_id: UUID) -> list[Any]:
+        events = list(self.events.get(stream_id))
+        if not events:
+            raise errors.NotFound(f"no stream {stream_id}")
+        return events
+
+    def notifications(self, after: int = 0, limit: int = 100) -> list[Any]:
+        """Stored events in log order with position > ``after`` (positions may have gaps)."""
+        return list(self.recorder.select_notifications(start=after + 1, limit=limit))
+
+
+def _payload_hash(command: str, stream_id: UUID | None, data: dict[str, Any], occurred_at: datetime) -> str:
+    body = {"command": command, "stream_id": str(stream_id) if stream_id else None, "data": data,
+            "occurred_at": occurred_at.isoformat()}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

@@ -1,0 +1,116 @@
+"""Event-store recorders: the ``eventsourcing`` SQLite and PostgreSQL application recorders plus
+what the ledger needs in the same transaction as the events:
+
+- ``idempotency`` rows (rule 3: a repeated key returns the first result and writes nothing);
+- ``claims`` rows making numbers unique (文号 per issuer/type/year, clue/case/batch numbers);
+- triggers refusing any UPDATE, DELETE or TRUNCATE of stored events (``HISTORY_IMMUTABLE``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg.sql import SQL
+
+IMMUTABLE_MESSAGE = "HISTORY_IMMUTABLE: stored events are never updated or deleted"
+
+SQLITE_EXTRA = [
+    "CREATE TABLE IF NOT EXISTS idempotency (stream_type TEXT NOT NULL, key TEXT NOT NULL, "
+    "payload_hash TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY (stream_type, key))",
+    "CREATE TABLE IF NOT EXISTS claims (scope TEXT NOT NULL, value TEXT NOT NULL, stream_id TEXT NOT NULL, "
+    "PRIMARY KEY (scope, value))",
+    *[f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+      f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE}'); END"
+      for table in ("stored_events", "idempotency", "claims") for op in ("UPDATE", "DELETE")],
+]
+
+PG_EXTRA = [
+    "CREATE TABLE IF NOT EXISTS idempotency (stream_type text NOT NULL, key text NOT NULL, "
+    "payload_hash text NOT NULL, result text NOT NULL, PRIMARY KEY (stream_type, key))",
+    "CREATE TABLE IF NOT EXISTS claims (scope text NOT NULL, value text NOT NULL, stream_id text NOT NULL, "
+    "PRIMARY KEY (scope, value))",
+    "CREATE OR REPLACE FUNCTION svl_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    f"RAISE EXCEPTION '{IMMUTABLE_MESSAGE}' USING ERRCODE = 'P0001'; END $$",
+    *[f"CREATE OR REPLACE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
+      "FOR EACH ROW EXECUTE FUNCTION svl_refuse_change()" for table in ("stored_events", "idempotency", "claims")],
+    *[f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+      "FOR EACH STATEMENT EXECUTE FUNCTION svl_refuse_change()" for table in ("stored_events", "idempotency", "claims")],
+]
+
+INSERT_IDEMPOTENCY = "INSERT INTO idempotency (stream_type, key, payload_hash, result) VALUES ({p}, {p}, {p}, {p})"
+INSERT_CLAIM = "INSERT INTO claims (scope, value, stream_id) VALUES ({p}, {p}, {p})"
+
+
+def _extra_rows(kwargs: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+    rows = [(INSERT_IDEMPOTENCY, tuple(kwargs["idempotency"]))] if kwargs.get("idempotency") else []
+    rows += [(INSERT_CLAIM, tuple(claim)) for claim in kwargs.get("claims", ())]
+    return rows
+
+
+class _Lookups(ABC):
+    """Reads of the side tables, in the recorder so each database speaks its own dialect."""
+
+    placeholder = "?"
+
+    @abstractmethod
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Run one read-only statement and return its rows as tuples."""
+
+    def find_idempotency(self, stream_type: str, key: str) -> tuple[str, str] | None:
+        p = self.placeholder
+        rows = self._rows(f"SELECT payload_hash, result FROM idempotency WHERE stream_type = {p} AND key = {p}",
+                          (stream_type, key))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def claim_owner(self, scope: str, value: str) -> str | None:
+        p = self.placeholder
+        rows = self._rows(f"SELECT stream_id FROM claims WHERE scope = {p} AND value = {p}", (scope, value))
+        return rows[0][0] if rows else None
+
+    def count_claims(self, scope: str, prefix: str) -> int:
+        p = self.placeholder
+        rows = self._rows(f"SELECT COUNT(*) FROM claims WHERE scope = {p} AND value LIKE {p}", (scope, prefix + "%"))
+        return int(rows[0][0])
+
+
+class SQLiteLookups(_Lookups):
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+            c.execute(sql, params)
+            return [tuple(r) for r in c.fetchall()]
+
+
+class PostgresLookups(_Lookups):
+    placeholder = "%s"
+
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:  # type: ignore[attr-defined]
+            curs.execute(SQL(sql), params)  # type: ignore[arg-type]
+            return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in curs.fetchall()]
+
+
+class LedgerSQLiteRecorder(SQLiteLookups, SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *SQLITE_EXTRA]
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> Sequence[int] | None:
+        for statement, params in _extra_rows(kwargs):
+            c.execute(statement.format(p="?"), params)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+class LedgerPostgresRecorder(PostgresLookups, PostgresApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sql_create_statements.extend(SQL(s) for s in PG_EXTRA)  # type: ignore[arg-type]
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        for statement, params in _extra_rows(kwargs):
+            curs.execute(SQL(statement.format(p="%s")), params)  # type: ignore[arg-type]
+
