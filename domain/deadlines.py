@@ -166,6 +166,7 @@ _RULE_ROWS = (  # §6.2 row, obligation type, variant, length (None = given at s
     (24, "recon_decision", None, 60, CD, "bureau", f"{_RECON} 第六十二条"),
     (24, "recon_decision", "simplified", 30, CD, "bureau", f"{_RECON} 第六十二条"),
     (25, "objection_review", None, 30, CD, "bureau", "信访 复查 analogy (GP)"),
+    (25, "objection_reply", None, 15, WD, "bureau", "§4.5 ObjectionResolved dismissed → objection_reply (GP)"),
     (26, "inbound_result_report", None, 15, WD, "bureau", "GP"),
     (27, "unseal_decision", None, 5, WD, "bureau", "GP"),
 )

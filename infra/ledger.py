@@ -19,7 +19,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from domain import errors
 from domain.base import Cmd, recording_at
 from domain.catalogue import CommandSpec, load_all
-from domain.claims import claims_for
+from domain.claims import NUMBER_FIELDS, claims_for
 from domain.envelope import check_no_pii, check_timing
 from domain.streams import aggregate_class
 from infra.context import CommandContext
@@ -27,7 +27,13 @@ from infra.inputs import parse_command
 from infra.settings import Settings
 
 CORRECTION_EVENTS = ("EventCorrected", "EventVoided")
+NUMBER_RACE_RETRIES = 5
+AUTO_NUMBERED = frozenset(field for field, _ in NUMBER_FIELDS.values())
 EDIT_VERBS = ("update", "edit", "delete", "modify", "remove", "overwrite")
+
+
+class _NumberTaken(Exception):
+    """A gapless number was claimed concurrently by another stream: number again and retry."""
 
 
 class Ledger(Application):
@@ -68,13 +74,19 @@ class Ledger(Application):
         stream_id = meta.stream_id or (uuid4() if spec.creates else None)
         if stream_id is None:
             raise errors.ValidationFailed("meta.stream_id is required for this command")
-        data = self.context.fill_numbers(spec, data, meta.occurred_at)
-        cmd = Cmd(event=spec.event, data=data, meta=meta, actor=actor, recorded_at=now,
-                  calendar=self.context.calendar(), config=self.context.config(),
-                  is_conflicted=self.context.is_conflicted)
-        with recording_at(now):
-            aggregates = self._decide(spec, cmd, stream_id)
-        return self._save(spec, aggregates, stream_id, meta.idempotency_key, payload_hash)
+        for attempt in range(NUMBER_RACE_RETRIES):
+            numbered = self.context.fill_numbers(spec, data, meta.occurred_at)
+            cmd = Cmd(event=spec.event, data=numbered, meta=meta, actor=actor, recorded_at=now,
+                      calendar=self.context.calendar(), config=self.context.config(),
+                      is_conflicted=self.context.is_conflicted)
+            with recording_at(now):
+                aggregates = self._decide(spec, cmd, stream_id)
+            try:
+                return self._save(spec, aggregates, stream_id, meta.idempotency_key, payload_hash)
+            except _NumberTaken:
+                if numbered == data or attempt == NUMBER_RACE_RETRIES - 1:  # the caller chose the number
+                    raise errors.DuplicateDocNumber("that number was taken concurrently") from None
+        raise AssertionError("unreachable")
 
     def _spec(self, command: str) -> CommandSpec:
         spec = self.commands.get(command)
@@ -128,21 +140,27 @@ class Ledger(Application):
         try:
             recordings = self.events.put([ev for _, ev in pending], idempotency=idem, claims=claims)
         except IntegrityError:
-            self._explain_conflict(spec, key, payload_hash, claims, stream_id)
+            base = min((ev.originator_version for _, ev in pending if ev.originator_id == stream_id), default=1) - 1
+            self._explain_conflict(spec, key, payload_hash, claims, stream_id, base)
             raise
         result["position"] = max((r.notification.id for r in recordings), default=None)
         return result
 
     def _explain_conflict(self, spec: CommandSpec, key: str, payload_hash: str,
-                          claims: list[tuple[str, str, str]], stream_id: UUID) -> None:
+                          claims: list[tuple[str, str, str]], stream_id: UUID, aggregates_version: int) -> None:
         """After a failed save: a concurrent repeat, a taken number, or a stale version (rule 2)."""
         found = self.recorder.find_idempotency(spec.aggregate, key)  # type: ignore[attr-defined]
         if found is not None:
             if found[0] != payload_hash:
                 raise errors.DuplicateIdempotencyKey(f"idempotency key {key!r} was used with another payload")
             raise errors.StaleVersion("the same command was recorded concurrently; repeat it to get its result")
+        stored = self.recorder.select_events(stream_id, desc=True, limit=1)
+        if stored and stored[0].originator_version != aggregates_version:
+            raise errors.StaleVersion(f"stream {stream_id} changed concurrently; reload and retry")
         for scope, value, _ in claims:
             if self.recorder.claim_owner(scope, value):  # type: ignore[attr-defined]
+                if scope in AUTO_NUMBERED:
+                    raise _NumberTaken(value)
                 raise errors.DuplicateDocNumber(f"{value} is already used ({scope})")
         raise errors.StaleVersion(f"stream {stream_id} changed concurrently; reload and retry")
 

@@ -19,28 +19,33 @@ from psycopg.sql import SQL
 
 IMMUTABLE_MESSAGE = "HISTORY_IMMUTABLE: stored events are never updated or deleted"
 
-SQLITE_EXTRA = [
+TABLES = ("idempotency", "claims")
+CREATE_SIDE_TABLES = [
     "CREATE TABLE IF NOT EXISTS idempotency (stream_type TEXT NOT NULL, key TEXT NOT NULL, "
     "payload_hash TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY (stream_type, key))",
     "CREATE TABLE IF NOT EXISTS claims (scope TEXT NOT NULL, value TEXT NOT NULL, stream_id TEXT NOT NULL, "
     "PRIMARY KEY (scope, value))",
-    *[f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-      f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE}'); END"
-      for table in ("stored_events", "idempotency", "claims") for op in ("UPDATE", "DELETE")],
 ]
 
-PG_EXTRA = [
-    "CREATE TABLE IF NOT EXISTS idempotency (stream_type text NOT NULL, key text NOT NULL, "
-    "payload_hash text NOT NULL, result text NOT NULL, PRIMARY KEY (stream_type, key))",
-    "CREATE TABLE IF NOT EXISTS claims (scope text NOT NULL, value text NOT NULL, stream_id text NOT NULL, "
-    "PRIMARY KEY (scope, value))",
-    "CREATE OR REPLACE FUNCTION svl_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    f"RAISE EXCEPTION '{IMMUTABLE_MESSAGE}' USING ERRCODE = 'P0001'; END $$",
-    *[f"CREATE OR REPLACE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
-      "FOR EACH ROW EXECUTE FUNCTION svl_refuse_change()" for table in ("stored_events", "idempotency", "claims")],
-    *[f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-      "FOR EACH STATEMENT EXECUTE FUNCTION svl_refuse_change()" for table in ("stored_events", "idempotency", "claims")],
-]
+
+def sqlite_extra(events: str) -> list[str]:
+    """Side tables and the triggers refusing UPDATE and DELETE (SQLite has no TRUNCATE)."""
+    return [*CREATE_SIDE_TABLES, *[
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE}'); END"
+        for table in (events, *TABLES) for op in ("UPDATE", "DELETE")]]
+
+
+def pg_extra(events: str) -> list[str]:
+    """Side tables and the triggers refusing UPDATE, DELETE and TRUNCATE."""
+    refuse = ("CREATE OR REPLACE FUNCTION svl_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+              f"RAISE EXCEPTION '{IMMUTABLE_MESSAGE}' USING ERRCODE = 'P0001'; END $$")
+    return [*CREATE_SIDE_TABLES, refuse, *[
+        f"CREATE OR REPLACE TRIGGER {table}_{name} BEFORE {ops} ON {table} FOR EACH {level} "
+        "EXECUTE FUNCTION svl_refuse_change()"
+        for table in (events, *TABLES)
+        for name, ops, level in (("immutable", "UPDATE OR DELETE", "ROW"), ("no_truncate", "TRUNCATE", "STATEMENT"))]]
+
 
 INSERT_IDEMPOTENCY = "INSERT INTO idempotency (stream_type, key, payload_hash, result) VALUES ({p}, {p}, {p}, {p})"
 INSERT_CLAIM = "INSERT INTO claims (scope, value, stream_id) VALUES ({p}, {p}, {p})"
@@ -96,7 +101,7 @@ class PostgresLookups(_Lookups):
 
 class LedgerSQLiteRecorder(SQLiteLookups, SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *SQLITE_EXTRA]
+        return [*super().construct_create_table_statements(), *sqlite_extra(self.events_table_name)]
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
@@ -108,7 +113,7 @@ class LedgerSQLiteRecorder(SQLiteLookups, SQLiteApplicationRecorder):
 class LedgerPostgresRecorder(PostgresLookups, PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.sql_create_statements.extend(SQL(s) for s in PG_EXTRA)  # type: ignore[arg-type]
+        self.sql_create_statements.extend(SQL(s) for s in pg_extra(self.events_table_name))  # type: ignore[arg-type]
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         for statement, params in _extra_rows(kwargs):

@@ -24,7 +24,7 @@ def doc(name: str, number: str | None = None) -> dict[str, Any]:
     return {**ref, "doc_number": number} if number else ref
 
 
-def record_sample_clue(ledger: Ledger, start: datetime | None = None) -> UUID:
+def record_sample_clue(ledger: Ledger, start: datetime | None = None, doc_number: str | None = None) -> UUID:
     start = start or datetime.now(CST).replace(microsecond=0) - timedelta(hours=3)
     tag = start.strftime("%Y%m%d%H%M%S")
     s = Script(ledger, f"sample:{tag}")
@@ -53,10 +53,11 @@ def record_sample_clue(ledger: Ledger, start: datetime | None = None) -> UUID:
                             "responsible_agency_ids": ["A02"], "summary": "执法过程简单粗暴,未依法出示证件"},
           at=at(), actor=STAFF, stream=clue, approvers=[SUPERVISOR])
     notice = uid("notice")
+    number = doc_number or f"汉司监整〔{start.year}〕{tag[-6:]}号"
     s.run("issueNotice", {"notice_id": notice, "notice_type": "rectification_notice",
-                          "doc_number": f"汉司监整〔{start.year}〕{tag[-4:]}号", "recipient_org_id": "A02",
+                          "doc_number": number, "recipient_org_id": "A02",
                           "requirements": "立即纠正粗暴执法行为,30日内书面报告整改情况",
-                          "document": doc("行政执法监督整改通知书", f"汉司监整〔{start.year}〕{tag[-4:]}号")},
+                          "document": doc("行政执法监督整改通知书", number)},
           at=at(), actor=STAFF, stream=clue, approvers=[SUPERVISOR])
     s.run("serveNotice", {"notice_id": notice, "method": "direct", "service_receipt": doc("送达回证")}, at=at(),
           actor=STAFF, stream=clue)
