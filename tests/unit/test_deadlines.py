@@ -104,9 +104,9 @@ def test_row_21_interview_commitment_takes_the_minutes_date() -> None:
 def test_the_table_covers_all_27_rows_and_every_obligation_type() -> None:
     assert {r.row for r in dl.ALL_RULES} == set(range(1, 28))
     assert {r.row for r in dl.ALL_RULES if r.pausable} == {3, 5, 9, 10, 17, 18, 19, 20, 21, 24}
-    assert len(dl.DEADLINE_RULES) == 26
+    assert len(dl.DEADLINE_RULES) == 27  # the 26 types of §6.2 + objection_reply (§4.5, GP)
     assert len({r.rule_id for r in dl.ALL_RULES}) == len(dl.ALL_RULES)
-    assert {row[1] for row in ROWS} | {"interview_commitment"} == set(dl.DEADLINE_RULES)
+    assert {row[1] for row in ROWS} | {"interview_commitment", "objection_reply"} == set(dl.DEADLINE_RULES)
 
 
 def test_transfer_kinds_other_than_suspected_crime_use_row_15() -> None:
