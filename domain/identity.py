@@ -8,6 +8,8 @@ Rules (rule 11): a disclosure needs an approved, unexpired request covering the 
 ``IDENTITY_SHREDDED``. Approval: a supervisor other than the requester, with the 4E approval of another
 supervisor (two distinct approvers when ``external_disclosure``); denial needs no second approval.
 Without ``external_disclosure`` only the requester may receive the fields (``disclosed_to``).
+A request starts the ``unseal_decision`` obligation (§6.2 row 27); the decision completes it, shredding
+cancels it.
 
 Assignment and conflict (§4.9 "ST assigned to the clue", §10 "conflicted users cannot … unseal") need
 the Clue: the command layer passes it as ``clue=`` (anything with ``id``, ``agencies``, ``assignments``,
@@ -18,11 +20,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import event
 
-from domain import errors
+from domain import errors, obligations
 from domain.base import Cmd, LedgerAggregate, require
 from domain.deadlines import BUSINESS_TZ
 from domain.registry import natural_stream_id
@@ -100,7 +102,9 @@ class Identity(LedgerAggregate):
         require(str(cmd.data["request_id"]) not in self.requests, errors.ValidationFailed, "request_id already used")
         if clue is not None:
             self._check_clue(cmd, clue, cmd.data["clue_id"], cmd.actor.user_id, assigned=True)
-        self._unseal_requested(cmd.data, self.make_meta(cmd))
+        eid = str(uuid4())
+        refs = [obligations.start(self.id, "unseal_decision", eid, cmd, subject=str(cmd.data["request_id"]))]
+        self._unseal_requested(cmd.data, self.make_meta(cmd, refs=refs, event_id=eid))
 
     @event("IdentityUnsealRequested")
     def _unseal_requested(self, data: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -118,8 +122,9 @@ class Identity(LedgerAggregate):
         self.approve(cmd, excluded=(req["requester"],), needed=2 if external else 1, agencies=agencies)
         valid_until = cmd.data.get("valid_until") or (cmd.at + UNSEAL_VALIDITY).isoformat()
         require(expiry_of(valid_until) > cmd.at, errors.ValidationFailed, "valid_until must lie after occurred_at")
+        refs = self.closing_refs("unseal_decision", subject=req["request_id"])
         self._unseal_approved({**cmd.data, "valid_until": valid_until, "external_disclosure": external},
-                              self.make_meta(cmd))
+                              self.make_meta(cmd, refs=refs))
 
     @event("IdentityUnsealApproved")
     def _unseal_approved(self, data: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -129,8 +134,9 @@ class Identity(LedgerAggregate):
 
     def deny_unseal(self, cmd: Cmd) -> None:
         self._not_shredded()
-        self._request(cmd)
-        self._unseal_denied(cmd.data, self.make_meta(cmd))
+        req = self._request(cmd)
+        refs = self.closing_refs("unseal_decision", subject=req["request_id"])
+        self._unseal_denied(cmd.data, self.make_meta(cmd, refs=refs))
 
     @event("IdentityUnsealDenied")
     def _unseal_denied(self, data: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -165,7 +171,8 @@ class Identity(LedgerAggregate):
                 "person_token does not match this stream")
         require(cmd.data["key_id"] == self.key_id, errors.ValidationFailed, "key_id is not this identity's key")
         self.approve(cmd, needed=2)
-        self._shredded(cmd.data, self.make_meta(cmd))
+        refs = self.closing_refs("unseal_decision", effect="cancel")
+        self._shredded(cmd.data, self.make_meta(cmd, refs=refs))
 
     @event("IdentityShredded")
     def _shredded(self, data: dict[str, Any], meta: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ holds the capability at all, and for ``own_agency`` grants whether the resource 
 System actors hold no capability here: what they may record is the catalogue's ``who``.
 
 ``redact_for(role)`` describes what a role sees of an event (§9 "Redaction", §10 sensitivity classes):
-values of ``shown`` classes, a placeholder (``[sealed]``/``[shredded]``) for ``sealed`` classes, the rest
+values of ``shown`` classes, a mask (``[sealed]``/``[shredded]``) for ``sealed`` classes, the rest
 omitted (never nulled).
 """
 
@@ -97,10 +97,10 @@ class Redaction:
     issuer_as_bureau: bool = False  # liaisons see the bureau, never staff ids
 
     def shows(self, sensitivity: str) -> str:
-        """'value', 'placeholder' or 'omit' for a field of class ``sensitivity``."""
+        """'value', 'masked' or 'omit' for a field of class ``sensitivity``."""
         if sensitivity in self.shown:
             return "value"
-        return "placeholder" if sensitivity in self.sealed else "omit"
+        return "masked" if sensitivity in self.sealed else "omit"
 
 
 _S0_S2 = frozenset({"S0", "S1", "S2"})
@@ -122,6 +122,6 @@ def redact_for(role: str) -> Redaction:
     return REDACTIONS.get(role, NOTHING)
 
 
-def placeholder(shredded: bool) -> str:
+def masked(shredded: bool) -> str:
     """The text standing for an S3 value the viewer may not see."""
     return SHREDDED if shredded else SEALED

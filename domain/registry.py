@@ -27,7 +27,8 @@ from eventsourcing.utils import get_topic
 from domain import errors
 from domain.base import Cmd, LedgerAggregate, require
 from domain.calendar import WorkCalendar
-from domain.deadlines import BUSINESS_TZ
+from domain.conflicts import CONFIG_KEY as LOOKBACK_KEY
+from domain.deadlines import BUSINESS_TZ, DEADLINE_RULES, PeriodSpec
 from domain.envelope import check_approvals
 
 
@@ -311,6 +312,12 @@ class Config(OpenedStream):
     def _validate(cmd: Cmd) -> None:
         if cmd.event == "CalendarYearPublished":
             WorkCalendar.fallback_only().with_published(cmd.data)  # dates in the year, no day both ways
+        elif cmd.data["key"].split(".")[0] in DEADLINE_RULES:
+            PeriodSpec.from_dict(cmd.data["value"])  # "type" / "type.variant" → a PeriodSpec (deadlines.rule_for)
+        elif cmd.data["key"] == LOOKBACK_KEY:
+            value = cmd.data["value"]
+            require(type(value) is int and 1 <= value <= 120, errors.ValidationFailed,
+                    f"{LOOKBACK_KEY} is a number of months (1–120)")
 
     def status_events(self) -> frozenset[str]:
         return frozenset({"ConfigChanged", "CalendarYearPublished"})

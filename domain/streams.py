@@ -13,7 +13,7 @@ AGGREGATES = {
     "User": "domain.registry:User",
     "Config": "domain.registry:Config",
     "Identity": "domain.identity:Identity",
-    "AccessLog": "domain.identity:AccessLog",
+    "AccessLog": "domain.access_log:AccessLog",
 }
 
 

@@ -33,9 +33,11 @@ class CommandContext:
             calendar = calendar.with_published(payload)
         return calendar
 
-    def config(self) -> dict[str, Any]:
+    def config(self, at: datetime | None = None) -> dict[str, Any]:
         config = self._config_aggregate()
-        return dict(getattr(config, "values", {}) or {}) if config is not None else {}
+        if config is None:
+            return {}
+        return dict(config.values_at(at)) if at is not None else dict(config.values_at(datetime.now(BUSINESS_TZ)))
 
     def is_conflicted(self, user_id: str, agency_ids: Any, at: datetime) -> bool:
         """§10 回避 over the user's stream and the agencies' streams (their predecessors count too)."""
@@ -55,6 +57,18 @@ class CommandContext:
             return self.ledger.repository.get(stream_id)
         except AggregateNotFoundError:
             return None
+
+    def natural_stream_id(self, spec: CommandSpec, meta: Any) -> UUID | None:
+        """Streams addressed by natural key: the bureau's Config stream, its AccessLog stream of the day."""
+        from domain.access_log import access_log_stream_id
+        from domain.registry import config_stream_id
+
+        bureau = self.ledger.settings.bureau
+        if spec.aggregate == "Config":
+            return config_stream_id(bureau)
+        if spec.aggregate == "AccessLog":
+            return access_log_stream_id(bureau, meta.occurred_at.astimezone(BUSINESS_TZ).date())
+        return None
 
     def fill_numbers(self, spec: CommandSpec, data: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
         """Assign the next gapless number (clue, case, batch) when omitted; check a given one is the next."""

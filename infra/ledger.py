@@ -71,18 +71,18 @@ class Ledger(Application):
         repeat = self._repeat(spec, meta.idempotency_key, payload_hash)
         if repeat is not None:
             return repeat
-        stream_id = meta.stream_id or (uuid4() if spec.creates else None)
+        stream_id = meta.stream_id or self.context.natural_stream_id(spec, meta) or (uuid4() if spec.creates else None)
         if stream_id is None:
             raise errors.ValidationFailed("meta.stream_id is required for this command")
         for attempt in range(NUMBER_RACE_RETRIES):
             numbered = self.context.fill_numbers(spec, data, meta.occurred_at)
             cmd = Cmd(event=spec.event, data=numbered, meta=meta, actor=actor, recorded_at=now,
-                      calendar=self.context.calendar(), config=self.context.config(),
+                      calendar=self.context.calendar(), config=self.context.config(meta.occurred_at),
                       is_conflicted=self.context.is_conflicted)
             with recording_at(now):
                 aggregates = self._decide(spec, cmd, stream_id)
             try:
-                return self._save(spec, aggregates, stream_id, meta.idempotency_key, payload_hash)
+                        return self._save(spec, aggregates, aggregates[0].id, meta.idempotency_key, payload_hash)
             except _NumberTaken:
                 if numbered == data or attempt == NUMBER_RACE_RETRIES - 1:  # the caller chose the number
                     raise errors.DuplicateDocNumber("that number was taken concurrently") from None
@@ -113,6 +113,11 @@ class Ledger(Application):
             if self._exists(stream_id):
                 raise errors.StaleVersion(f"stream {stream_id} already exists")
             return [getattr(cls, spec.handler)(cmd, stream_id)]
+        opener = getattr(cls, "opener", "")
+        if opener and not self._exists(stream_id):  # Config, AccessLog: the first event opens the stream
+            if cmd.meta.expected_version != 0:
+                raise errors.StaleVersion(f"stream {stream_id} does not exist yet: expected_version is 0")
+            return [getattr(cls, opener)(cmd, stream_id)]
         agg = self.load(stream_id, cls)
         if agg.version != cmd.meta.expected_version:
             raise errors.StaleVersion(f"stream {stream_id} is at version {agg.version}, "

@@ -94,6 +94,7 @@ def test_scenario_10_unseal() -> None:
     disclose(ident, rid, "2024-03-01 12:00")
     disclose(ident, rid, "2024-03-02 10:00")  # per reveal, while valid
     assert len(ident.disclosures) == 2
+    assert [ob["status"] for ob in ident.obligations.values()] == ["completed"]
     with pytest.raises(errors.UnsealWithoutApproval):
         disclose(ident, rid, "2024-03-02 11:30")
 
@@ -221,6 +222,19 @@ def test_scenario_5_shredded_identity_refuses_unseal() -> None:
                               actor=SUPERVISOR))
     with pytest.raises(errors.IdentityShredded):
         shred(ident)
+
+
+def test_unseal_decision_obligation() -> None:
+    ident = sealed()
+    rid = request(ident)
+    ob = next(iter(ident.obligations.values()))
+    assert (ob["type"], ob["subject"], ob["status"], ob["due_date"]) == ("unseal_decision", rid, "open", "2024-03-08")
+    request(ident, when="2024-03-01 10:10")
+    ident.deny_unseal(cmd("IdentityUnsealDenied", {"request_id": rid, "reason": "理由不足"}, "2024-03-01 11:00",
+                          actor=SUPERVISOR))
+    assert ob["status"] == "completed"
+    shred(ident)
+    assert sorted(o["status"] for o in ident.obligations.values()) == ["cancelled", "completed"]
 
 
 def test_shredding_needs_two_distinct_supervisors() -> None:

@@ -227,15 +227,15 @@ def test_config_is_opened_by_its_first_event_and_replays() -> None:
 
 
 def test_value_at_follows_effective_from() -> None:
-    config = Config.open(change("rectification_notice", {"length": 30, "unit": "calendar_day"}, "2024-01-01",
+    config = Config.open(change("rectification_report", {"length": 30, "unit": "calendar_day"}, "2024-01-01",
                                 "2024-01-01 08:00"), config_stream_id("QJ"))
-    config.change(change("rectification_notice", {"length": 20, "unit": "working_day"}, "2024-03-01",
+    config.change(change("rectification_report", {"length": 20, "unit": "working_day"}, "2024-03-01",
                          "2024-02-10 09:00"))
-    assert config.value_at("rectification_notice", at("2024-02-29 23:59"))["length"] == 30
-    assert config.value_at("rectification_notice", date(2024, 3, 1))["length"] == 20
+    assert config.value_at("rectification_report", at("2024-02-29 23:59"))["length"] == 30
+    assert config.value_at("rectification_report", date(2024, 3, 1))["length"] == 20
     assert config.value_at("missing", at("2024-03-01 00:00"), default=7) == 7
     assert config.values_at(at("2023-12-31 00:00")) == {}
-    assert set(config.values_at(at("2024-03-02 00:00"))) == {"rectification_notice"}
+    assert set(config.values_at(at("2024-03-02 00:00"))) == {"rectification_report"}
 
 
 def test_config_change_never_reaches_back() -> None:
@@ -243,6 +243,20 @@ def test_config_change_never_reaches_back() -> None:
     config.change(change("k", 2, "2023-01-01", "2024-05-01 09:00"))
     assert config.value_at("k", at("2024-04-30 12:00")) == 1
     assert config.value_at("k", at("2024-05-01 09:00")) == 2
+
+
+def test_config_values_are_validated() -> None:
+    config = Config.open(change("rectification_report", {"length": 30, "unit": "calendar_day"}, "2024-01-01",
+                                "2024-01-01 08:00"), config_stream_id("QJ"))
+    for key, value in (("rectification_report", {"length": 0, "unit": "calendar_day"}),
+                       ("transfer_sending.suspected_crime", {"days": 1}), ("conflict_lookback_months", "24"),
+                       ("conflict_lookback_months", 0)):
+        with pytest.raises(errors.ValidationFailed):
+            config.change(change(key, value, "2024-02-01", "2024-01-10 09:00"))
+    config.change(change("transfer_sending.suspected_crime", {"length": 24, "unit": "hour"}, "2024-02-01",
+                         "2024-01-10 09:00"))
+    config.change(change("ui.theme", "dark", "2024-02-01", "2024-01-10 09:00"))  # other keys: any JSON
+    assert config.version == 3
 
 
 def test_config_needs_four_eyes() -> None:

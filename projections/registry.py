@@ -1,0 +1,12 @@
+"""Every read model the projector maintains, by name."""
+
+from __future__ import annotations
+
+from projections.clues import ClueList
+from projections.facts import Facts
+from projections.obligations import Obligations
+from projections.notices import NoticeRegister
+from projections.timeline import AuditTimeline
+
+PROJECTIONS = (Facts, ClueList, Obligations, NoticeRegister, AuditTimeline)
+BY_NAME = {p.name: p for p in PROJECTIONS}

@@ -1,0 +1,144 @@
+"""The projector: follows the notification log in order and applies events to every read model in
+batches, writing rows and the tracking position in the same transaction (exactly once per event,
+even after a crash). Positions may have gaps: it only ever asks for "greater than last seen"."""
+
+from __future__ import annotations
+
+import select
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+
+from projections.base import Projection
+from projections.db import ReadDb, Tx
+from projections.events import decode
+
+TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+                "recorded_us BIGINT NOT NULL DEFAULT 0, updated_us BIGINT NOT NULL DEFAULT 0)")
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Lag:
+    name: str
+    position: int
+    head: int
+    events_behind: int
+    seconds_behind: float
+
+
+def all_projections(prefix: str = "") -> list[Projection]:
+    from projections.registry import PROJECTIONS
+
+    return [cls(prefix) for cls in PROJECTIONS]
+
+
+class Projector:
+    """One reader feeding several projections (they share its position under ``tracking_name``)."""
+
+    def __init__(self, ledger: Any, projections: Sequence[Projection] | None = None, *,
+                 tracking_name: str = "read_models", batch_size: int = BATCH_SIZE) -> None:
+        self.ledger = ledger
+        self.projections = list(projections) if projections is not None else all_projections()
+        self.tracking_name = tracking_name
+        self.batch_size = batch_size
+        self.db = ReadDb(ledger.settings)
+        self.create_tables()
+
+    def create_tables(self) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(TRACKING_DDL)
+            for p in self.projections:
+                p.create(tx)
+
+    def position(self) -> int:
+        rows = self.db.query("SELECT position FROM projection_tracking WHERE name = ?", (self.tracking_name,))
+        return int(rows[0][0]) if rows else 0
+
+    def run_once(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Catch up with the log; returns the number of events applied."""
+        applied = 0
+        head = self.ledger.recorder.max_notification_id() or 0
+        while True:
+            batch = self.ledger.recorder.select_notifications(start=self.position() + 1, limit=self.batch_size)
+            if not batch:
+                return applied
+            self.apply_batch(batch)
+            applied += len(batch)
+            if progress:
+                progress(batch[-1].id, max(head, batch[-1].id))
+
+    def apply_batch(self, batch: Sequence[Any]) -> None:
+        events = [decode(n) for n in batch]
+        with self.db.transaction() as tx:
+            for p in self.projections:
+                p.begin_batch(tx)
+            for ev in events:
+                for p in self.projections:
+                    p.apply(tx, ev)
+            for p in self.projections:
+                p.end_batch(tx)
+            self._track(tx, events[-1].position, events[-1].recorded_us)
+
+    def _track(self, tx: Tx, position: int, recorded_us: int) -> None:
+        now = int(datetime.now(timezone.utc).timestamp() * 1_000_000)
+        tx.execute("INSERT INTO projection_tracking (name, position, recorded_us, updated_us) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
+                   "recorded_us = excluded.recorded_us, updated_us = excluded.updated_us",
+                   (self.tracking_name, position, recorded_us, now))
+
+    def lag(self) -> Lag:
+        head = self.ledger.recorder.max_notification_id() or 0
+        rows = self.db.query("SELECT position, recorded_us FROM projection_tracking WHERE name = ?",
+                             (self.tracking_name,))
+        position, recorded_us = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+        behind = head - position
+        seconds = 0.0
+        if behind > 0:
+            nxt = self.ledger.recorder.select_notifications(start=position + 1, limit=1)
+            if nxt:
+                seconds = max(0.0, time.time() - decode(nxt[0]).recorded_at.timestamp())
+        return Lag(self.tracking_name, position, head, max(behind, 0), seconds)
+
+    def run_forever(self, poll_seconds: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
+        """Catch up, then wait for new events (LISTEN/NOTIFY on PostgreSQL, polling otherwise);
+        a dropped connection is reopened and the projector resumes from its tracked position."""
+        listener = None
+        while not stop():
+            try:
+                self.run_once()
+                listener = listener or self._listen()
+                self._wait(listener, poll_seconds)
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                listener = _close(listener)
+                self.db.close()
+                time.sleep(poll_seconds)
+
+    def _listen(self) -> Any:
+        if not self.db.is_postgres:
+            return None
+        conn = psycopg.connect(self.ledger.settings.database_url, autocommit=True, connect_timeout=5)
+        conn.execute(f"LISTEN {self.ledger.recorder.channel_name}")
+        return conn
+
+    def _wait(self, listener: Any, timeout: float) -> None:
+        if listener is None:
+            time.sleep(timeout)
+            return
+        if select.select([listener.fileno()], [], [], timeout)[0]:
+            for _ in listener.notifies(timeout=0, stop_after=100):
+                pass
+
+
+def _close(conn: Any) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except psycopg.Error:
+            pass
+    return None
+
