@@ -126,3 +126,6 @@ def sample(database_url: str = DB_OPTION) -> None:
 
 def main() -> None:
     app()
+
+
+from infra import cli_read  # noqa: E402,F401  (registers the read-model commands on ``app``)

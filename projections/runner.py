@@ -38,16 +38,19 @@ def all_projections(prefix: str = "") -> list[Projection]:
 
 
 class Projector:
-    """One reader feeding several projections (they share its position under ``tracking_name``)."""
+    """One reader feeding several projections; each projection tracks its own position, so one can
+    be rebuilt and swapped in while the others keep going."""
 
     def __init__(self, ledger: Any, projections: Sequence[Projection] | None = None, *,
-                 tracking_name: str = "read_models", batch_size: int = BATCH_SIZE) -> None:
+                 batch_size: int = BATCH_SIZE) -> None:
         self.ledger = ledger
         self.projections = list(projections) if projections is not None else all_projections()
-        self.tracking_name = tracking_name
         self.batch_size = batch_size
         self.db = ReadDb(ledger.settings)
         self.create_tables()
+
+    def tracking_name(self, projection: Projection) -> str:
+        return projection.prefix + projection.name
 
     def create_tables(self) -> None:
         with self.db.transaction() as tx:
@@ -55,12 +58,20 @@ class Projector:
             for p in self.projections:
                 p.create(tx)
 
+    def positions(self, tx: Tx | None = None) -> dict[str, int]:
+        names = [self.tracking_name(p) for p in self.projections]
+        marks = ", ".join("?" for _ in names)
+        lock = " FOR UPDATE" if self.db.is_postgres and tx is not None else ""
+        sql = f"SELECT name, position FROM projection_tracking WHERE name IN ({marks}){lock}"
+        rows = tx.execute(sql, names) if tx is not None else self.db.query(sql, names)
+        found = {name: int(pos) for name, pos in rows}
+        return {name: found.get(name, 0) for name in names}
+
     def position(self) -> int:
-        rows = self.db.query("SELECT position FROM projection_tracking WHERE name = ?", (self.tracking_name,))
-        return int(rows[0][0]) if rows else 0
+        return min(self.positions().values(), default=0)
 
     def run_once(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Catch up with the log; returns the number of events applied."""
+        """Catch up with the log; returns the number of events read."""
         applied = 0
         head = self.ledger.recorder.max_notification_id() or 0
         while True:
@@ -75,34 +86,37 @@ class Projector:
     def apply_batch(self, batch: Sequence[Any]) -> None:
         events = [decode(n) for n in batch]
         with self.db.transaction() as tx:
+            positions = self.positions(tx)  # read (and on PostgreSQL lock) inside the batch transaction
             for p in self.projections:
+                done = positions[self.tracking_name(p)]
+                todo = [ev for ev in events if ev.position > done]
+                if not todo:
+                    continue
                 p.begin_batch(tx)
-            for ev in events:
-                for p in self.projections:
+                for ev in todo:
                     p.apply(tx, ev)
-            for p in self.projections:
                 p.end_batch(tx)
-            self._track(tx, events[-1].position, events[-1].recorded_us)
+                self._track(tx, self.tracking_name(p), todo[-1].position, todo[-1].recorded_us)
 
-    def _track(self, tx: Tx, position: int, recorded_us: int) -> None:
+    def _track(self, tx: Tx, name: str, position: int, recorded_us: int) -> None:
         now = int(datetime.now(timezone.utc).timestamp() * 1_000_000)
         tx.execute("INSERT INTO projection_tracking (name, position, recorded_us, updated_us) VALUES (?, ?, ?, ?) "
                    "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
                    "recorded_us = excluded.recorded_us, updated_us = excluded.updated_us",
-                   (self.tracking_name, position, recorded_us, now))
+                   (name, position, recorded_us, now))
 
-    def lag(self) -> Lag:
+    def lag(self) -> list[Lag]:
+        """Events and seconds behind the log head, per projection."""
         head = self.ledger.recorder.max_notification_id() or 0
-        rows = self.db.query("SELECT position, recorded_us FROM projection_tracking WHERE name = ?",
-                             (self.tracking_name,))
-        position, recorded_us = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
-        behind = head - position
-        seconds = 0.0
-        if behind > 0:
-            nxt = self.ledger.recorder.select_notifications(start=position + 1, limit=1)
-            if nxt:
-                seconds = max(0.0, time.time() - decode(nxt[0]).recorded_at.timestamp())
-        return Lag(self.tracking_name, position, head, max(behind, 0), seconds)
+        lags = []
+        for name, position in self.positions().items():
+            seconds = 0.0
+            if head > position:
+                nxt = self.ledger.recorder.select_notifications(start=position + 1, limit=1)
+                if nxt:
+                    seconds = max(0.0, time.time() - decode(nxt[0]).recorded_at.timestamp())
+            lags.append(Lag(name, position, head, max(head - position, 0), seconds))
+        return lags
 
     def run_forever(self, poll_seconds: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
         """Catch up, then wait for new events (LISTEN/NOTIFY on PostgreSQL, polling otherwise);

@@ -1,0 +1,123 @@
+"""``svledger`` commands over the read models: project, status, rebuild, stats, report, demo."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from infra.bootstrap import build_ledger
+from infra.cli import DB_OPTION, app, coded_errors, console
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, transient=False)
+
+
+@app.command()
+@coded_errors
+def project(once: bool = typer.Option(False, "--once", help="catch up and exit"),
+            poll: float = typer.Option(1.0, "--poll", help="seconds between polls when idle"),
+            database_url: str = DB_OPTION) -> None:
+    """Run the projector: follow the log and keep every read model up to date (Ctrl-C to stop)."""
+    from projections.runner import Projector
+
+    projector = Projector(build_ledger(database_url))
+    started, head = time.monotonic(), projector.ledger.recorder.max_notification_id() or 0
+    with _progress() as bar:
+        task = bar.add_task("projecting", total=max(head - projector.position(), 1))
+        base = projector.position()
+        done = projector.run_once(lambda pos, top: bar.update(task, completed=pos - base, total=max(top - base, 1)))
+    rate = done / max(time.monotonic() - started, 1e-9)
+    console.print(f"caught up: {done} events applied ({rate:,.0f} events/s)")
+    if not once:
+        console.print("following the log (Ctrl-C to stop)…")
+        try:
+            projector.run_forever(poll_seconds=poll)
+        except KeyboardInterrupt:
+            console.print("stopped")
+
+
+@app.command()
+@coded_errors
+def status(database_url: str = DB_OPTION) -> None:
+    """Log head and, per read model, events and seconds behind."""
+    from projections.runner import Projector
+
+    projector = Projector(build_ledger(database_url))
+    table = Table(title="projection lag")
+    for col in ("read model", "position", "head", "events behind", "seconds behind"):
+        table.add_column(col)
+    for lag in projector.lag():
+        table.add_row(lag.name, str(lag.position), str(lag.head), str(lag.events_behind), f"{lag.seconds_behind:.1f}")
+    console.print(table)
+
+
+@app.command()
+@coded_errors
+def rebuild(name: str = typer.Argument(None, help="read model name"), all_: bool = typer.Option(False, "--all"),
+            database_url: str = DB_OPTION) -> None:
+    """Rebuild read models into fresh tables and swap them in atomically (the old ones keep serving)."""
+    from projections.rebuild import rebuild as rebuild_one
+    from projections.registry import BY_NAME
+
+    names = sorted(BY_NAME) if all_ else [name] if name else []
+    if not names:
+        raise typer.BadParameter("give a read model name or --all")
+    ledger = build_ledger(database_url)
+    for n in names:
+        position = rebuild_one(ledger, n)
+        console.print(f"{n}: rebuilt to position {position}")
+
+
+@app.command()
+@coded_errors
+def stats(year: int = typer.Option(None, "--year"), quarter: int = typer.Option(None, "--quarter"),
+          month: int = typer.Option(None, "--month"), half: int = typer.Option(None, "--half"),
+          start: str = typer.Option(None, "--from", help="custom period start date"),
+          end: str = typer.Option(None, "--to", help="custom period end date (inclusive)"),
+          as_of: str = typer.Option(None, "--as-of", help="date or datetime: only what had happened and was "
+                                                           "recorded by then (a date means its end, 24:00)"),
+          known_at: str = typer.Option(None, "--known-at", help="recorded-time cut-off (default: --as-of, or now)"),
+          bureau: str = typer.Option(None, "--bureau", help="bureau code (default: SVLEDGER_BUREAU or HQ)"),
+          as_json: bool = typer.Option(False, "--json"), database_url: str = DB_OPTION) -> None:
+    """Statistics for a period (the seed reports' figures), optionally as of a past moment."""
+    from projections.periods import period, point_in_time
+    from projections.render import stats_table
+    from projections.runner import Projector
+    from projections.statistics import statistics
+
+    ledger = build_ledger(database_url)
+    projector = Projector(ledger)
+    projector.run_once()
+    moment = point_in_time(as_of)
+    result = statistics(projector.db, period(year, quarter=quarter, month=month, half=half, start=start, end=end),
+                        bureau=bureau or ledger.settings.bureau, as_of=moment,
+                        known_at=point_in_time(known_at) or moment)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        console.print(stats_table(result))
+
+
+@app.command()
+@coded_errors
+def report(year: int = typer.Option(..., "--year"), as_of: str = typer.Option(None, "--as-of"),
+           bureau: str = typer.Option(None, "--bureau"), database_url: str = DB_OPTION) -> None:
+    """The year's figures as a short Chinese paragraph for the annual summary."""
+    from projections.periods import period, point_in_time
+    from projections.render import report_paragraph
+    from projections.runner import Projector
+    from projections.statistics import statistics
+
+    ledger = build_ledger(database_url)
+    projector = Projector(ledger)
+    projector.run_once()
+    moment = point_in_time(as_of)
+    result = statistics(projector.db, period(year), bureau=bureau or ledger.settings.bureau, as_of=moment,
+                        known_at=moment)
+    print(report_paragraph(result))
