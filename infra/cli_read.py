@@ -22,11 +22,12 @@ def _progress() -> Progress:
 @coded_errors
 def project(once: bool = typer.Option(False, "--once", help="catch up and exit"),
             poll: float = typer.Option(1.0, "--poll", help="seconds between polls when idle"),
+            batch: int = typer.Option(500, "--batch", min=1, max=10_000, help="events per transaction"),
             database_url: str = DB_OPTION) -> None:
     """Run the projector: follow the log and keep every read model up to date (Ctrl-C to stop)."""
     from projections.runner import Projector
 
-    projector = Projector(build_ledger(database_url))
+    projector = Projector(build_ledger(database_url), batch_size=batch)
     started, head = time.monotonic(), projector.ledger.recorder.max_notification_id() or 0
     with _progress() as bar:
         task = bar.add_task("projecting", total=max(head - projector.position(), 1))

@@ -62,6 +62,7 @@ class Story:
         data = {"channel": channel, "summary": "执法人员态度粗暴,强行收缴摊贩商品", "subject_agency_ids": list(agencies),
                 "reporter": reporter}
         self.clue: Clue = Clue.receive(cmd("ClueReceived", data, self.tick()), uuid4())
+        self.flush()
 
     # -- machinery -------------------------------------------------------------------------------------------
     def id(self, name: str) -> str:

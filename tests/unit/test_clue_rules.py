@@ -36,10 +36,10 @@ NO_TRANSFER_CAN_EXIST = ("received", "registered", "screened_out", "closed")
 
 def expected_code(event: str, status: str) -> type[errors.LedgerError]:
     """The most specific §5.3 code for ``event`` refused in ``status``."""
+    if event == "ClueReopened":
+        return errors.ReopenNotClosed  # rule 19 names this very event (a suspended clue is not closed either)
     if status == "suspended":
         return errors.ClueSuspended  # rule 13
-    if event == "ClueReopened":
-        return errors.ReopenNotClosed  # rule 19
     if event == "RectificationNoticeIssued" and status in ("closed", "screened_out"):
         return errors.NoticeOnClosedClue  # rule 8
     if event == "ClueClosed" and status == "rectifying":
