@@ -128,4 +128,4 @@ def main() -> None:
     app()
 
 
-from infra import cli_read  # noqa: E402,F401  (registers the read-model commands on ``app``)
+from infra import cli_api, cli_read  # noqa: E402,F401  (register their commands on ``app``)

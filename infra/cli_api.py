@@ -1,0 +1,1 @@
+"""``svledger serve`` and ``svledger token`` (the GraphQL API lives in ``api/``)."""
