@@ -103,7 +103,9 @@ class Ledger(Application):
             return None
         if found[0] != payload_hash:
             raise errors.DuplicateIdempotencyKey(f"idempotency key {key!r} was used with another payload")
-        return {**json.loads(found[1]), "repeated": True}
+        result = json.loads(found[1])
+        event_hash = self.recorder.event_hash_of(result["stream_id"], result["version"])  # type: ignore[attr-defined]
+        return {**result, "event_hash": event_hash, "repeated": True}
 
     def _decide(self, spec: CommandSpec, cmd: Cmd, stream_id: UUID) -> list[Any]:
         cls = aggregate_class(spec.aggregate)
@@ -143,12 +145,15 @@ class Ledger(Application):
                   for scope, value in claims_for(type(ev).__name__, ev.data, ev.meta)]
         idem = (spec.aggregate, key, payload_hash, json.dumps(result, ensure_ascii=False))
         try:
-            recordings = self.events.put([ev for _, ev in pending], idempotency=idem, claims=claims)
+            hashes: list[tuple[str, int, str, str]] = []
+            recordings = self.events.put([ev for _, ev in pending], idempotency=idem, claims=claims, hash_sink=hashes)
         except IntegrityError:
             base = min((ev.originator_version for _, ev in pending if ev.originator_id == stream_id), default=1) - 1
             self._explain_conflict(spec, key, payload_hash, claims, stream_id, base)
             raise
         result["position"] = max((r.notification.id for r in recordings), default=None)
+        result["event_hash"] = next((h for sid, v, _, h in hashes if sid == result["stream_id"]
+                                     and v == result["version"]), None)
         return result
 
     def _explain_conflict(self, spec: CommandSpec, key: str, payload_hash: str,

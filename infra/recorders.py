@@ -17,10 +17,14 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.sql import SQL
 
+from infra.hashing import event_hash, genesis_hash, stream_type_of
+
 IMMUTABLE_MESSAGE = "HISTORY_IMMUTABLE: stored events are never updated or deleted"
 
-TABLES = ("idempotency", "claims")
+TABLES = ("idempotency", "claims", "event_hashes")
 CREATE_SIDE_TABLES = [
+    "CREATE TABLE IF NOT EXISTS event_hashes (stream_id TEXT NOT NULL, version BIGINT NOT NULL, "
+    "prev_hash TEXT NOT NULL, event_hash TEXT NOT NULL, PRIMARY KEY (stream_id, version))",
     "CREATE TABLE IF NOT EXISTS idempotency (stream_type TEXT NOT NULL, key TEXT NOT NULL, "
     "payload_hash TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY (stream_type, key))",
     "CREATE TABLE IF NOT EXISTS claims (scope TEXT NOT NULL, value TEXT NOT NULL, stream_id TEXT NOT NULL, "
@@ -49,6 +53,24 @@ def pg_extra(events: str) -> list[str]:
 
 INSERT_IDEMPOTENCY = "INSERT INTO idempotency (stream_type, key, payload_hash, result) VALUES ({p}, {p}, {p}, {p})"
 INSERT_CLAIM = "INSERT INTO claims (scope, value, stream_id) VALUES ({p}, {p}, {p})"
+INSERT_HASH = "INSERT INTO event_hashes (stream_id, version, prev_hash, event_hash) VALUES ({p}, {p}, {p}, {p})"
+SELECT_PREV = "SELECT event_hash FROM event_hashes WHERE stream_id = {p} AND version = {p}"
+
+
+def chain(stored_events: Sequence[StoredEvent], previous: Any) -> list[tuple[str, int, str, str]]:
+    """Hash rows for ``stored_events``; ``previous(stream_id, version)`` reads an earlier stored hash."""
+    last: dict[str, str] = {}
+    rows = []
+    for s in stored_events:
+        sid = str(s.originator_id)
+        prev = last.get(sid)
+        if prev is None:
+            prev = (genesis_hash(stream_type_of(s.topic, s.state), sid) if s.originator_version == 1
+                    else previous(sid, s.originator_version - 1) or "")
+        digest = event_hash(sid, s.originator_version, s.topic, s.state, prev)
+        last[sid] = digest
+        rows.append((sid, s.originator_version, prev, digest))
+    return rows
 
 
 def _extra_rows(kwargs: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
@@ -75,6 +97,11 @@ class _Lookups(ABC):
     def claim_owner(self, scope: str, value: str) -> str | None:
         p = self.placeholder
         rows = self._rows(f"SELECT stream_id FROM claims WHERE scope = {p} AND value = {p}", (scope, value))
+        return rows[0][0] if rows else None
+
+    def event_hash_of(self, stream_id: str, version: int) -> str | None:
+        p = self.placeholder
+        rows = self._rows(SELECT_PREV.format(p=p), (stream_id, version))
         return rows[0][0] if rows else None
 
     def count_claims(self, scope: str, prefix: str) -> int:
@@ -107,6 +134,15 @@ class LedgerSQLiteRecorder(SQLiteLookups, SQLiteApplicationRecorder):
                        **kwargs: Any) -> Sequence[int] | None:
         for statement, params in _extra_rows(kwargs):
             c.execute(statement.format(p="?"), params)
+
+        def previous(sid: str, version: int) -> str | None:
+            c.execute(SELECT_PREV.format(p="?"), (sid, version))
+            row = c.fetchone()
+            return row[0] if row else None
+
+        for row in chain(stored_events, previous):
+            c.execute(INSERT_HASH.format(p="?"), row)
+            kwargs.get("hash_sink", []).append(row)
         return super()._insert_events(c, stored_events, **kwargs)
 
 
@@ -118,4 +154,13 @@ class LedgerPostgresRecorder(PostgresLookups, PostgresApplicationRecorder):
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         for statement, params in _extra_rows(kwargs):
             curs.execute(SQL(statement.format(p="%s")), params)  # type: ignore[arg-type]
+
+        def previous(sid: str, version: int) -> str | None:
+            curs.execute(SQL(SELECT_PREV.format(p="%s")), (sid, version))  # type: ignore[arg-type]
+            row = curs.fetchone()
+            return (row["event_hash"] if isinstance(row, dict) else row[0]) if row else None
+
+        for row in chain(stored_events, previous):
+            curs.execute(SQL(INSERT_HASH.format(p="%s")), row)  # type: ignore[arg-type]
+            kwargs.get("hash_sink", []).append(row)
 

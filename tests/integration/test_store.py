@@ -132,3 +132,14 @@ def test_rerunning_a_script_records_nothing_twice(ledger: Ledger) -> None:
     count = len(ledger.notifications(limit=1000))
     record_sample_clue(ledger, start=start)
     assert len(ledger.notifications(limit=1000)) == count
+
+
+def test_results_carry_the_chained_event_hash(ledger: Ledger) -> None:
+    from infra.hashing import event_hash, genesis_hash
+
+    first = receive(ledger, key="h-1")
+    assert len(first["event_hash"]) == 64
+    assert receive(ledger, key="h-1")["event_hash"] == first["event_hash"]
+    stored = ledger.recorder.select_events(__import__("uuid").UUID(first["stream_id"]))[0]
+    expected = event_hash(first["stream_id"], 1, stored.topic, stored.state, genesis_hash("Clue", first["stream_id"]))
+    assert first["event_hash"] == expected

@@ -1,0 +1,37 @@
+"""Event hashes (domain.md §3 ``prev_event_hash`` / ``event_hash``): SHA-256 over the RFC 8785 canonical
+JSON of the event as stored (ciphertext where encrypted), chained per stream from a genesis value."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+from uuid import UUID
+
+import rfc8785
+
+
+def genesis_hash(stream_type: str, stream_id: UUID | str) -> str:
+    return hashlib.sha256(f"SL-GENESIS|{stream_type}|{stream_id}".encode()).hexdigest()
+
+
+def stored_body(state: bytes) -> Any:
+    try:
+        return json.loads(state)
+    except (UnicodeDecodeError, json.JSONDecodeError):  # encrypted or compressed: hash the bytes as stored
+        return {"stored_b64": base64.b64encode(state).decode()}
+
+
+def event_hash(stream_id: UUID | str, version: int, topic: str, state: bytes, prev_hash: str) -> str:
+    envelope = {"stream_id": str(stream_id), "version": version, "topic": topic, "stored": stored_body(state),
+                "prev_event_hash": prev_hash}
+    return hashlib.sha256(rfc8785.dumps(envelope)).hexdigest()
+
+
+def stream_type_of(topic: str, state: bytes) -> str:
+    body = stored_body(state)
+    meta = body.get("meta") if isinstance(body, dict) else None
+    if isinstance(meta, dict) and meta.get("stream_type"):
+        return str(meta["stream_type"])
+    return topic.split(":")[1].split(".")[0]
