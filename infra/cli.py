@@ -124,6 +124,29 @@ def sample(database_url: str = DB_OPTION) -> None:
     console.print(history_table(ledger.stream_events(clue_id)))
 
 
+@app.command()
+@coded_errors
+def verify(database_url: str = DB_OPTION, start: int = typer.Option(0, "--from", help="start after this position"),
+           stop: int = typer.Option(None, "--to", help="stop at this position")) -> None:
+    """Recompute every event hash and chain; exit 0 only if nothing was altered, deleted or reordered."""
+    import time
+
+    from infra.verify import verify as run_verify
+
+    started = time.monotonic()
+    report = run_verify(build_ledger(database_url), start=start, stop=stop)
+    rate = report.checked / max(time.monotonic() - started, 1e-9)
+    if report.ok:
+        console.print(f"OK: {report.checked} events in {report.streams} streams verified ({rate:,.0f} events/s)")
+        return
+    first = report.problems[0]
+    err.print(f"VERIFY_FAILED: position {first['position']} (stream {first['stream_id']} v{first['version']}): "
+              f"{first['why']}")
+    for p in report.problems[1:]:
+        err.print(f"  also: position {p['position']} stream {p['stream_id']} v{p['version']}: {p['why']}")
+    raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 

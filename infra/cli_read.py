@@ -122,3 +122,25 @@ def report(year: int = typer.Option(..., "--year"), as_of: str = typer.Option(No
     result = statistics(projector.db, period(year), bureau=bureau or ledger.settings.bureau, as_of=moment,
                         known_at=moment)
     print(report_paragraph(result))
+
+
+@app.command()
+@coded_errors
+def demo(profile: str = typer.Option("demo_2024", "--profile", help="demo_2024, fixtures, stress or scale"),
+         events: int = typer.Option(None, "--events", help="scale profile: number of events"),
+         database_url: str = DB_OPTION) -> None:
+    """Load demo data through the command layer (every rule applies), then bring the read models up to date."""
+    from infra.demo import load_demo
+    from projections.runner import Projector
+
+    ledger = build_ledger(database_url)
+    with _progress() as bar:
+        task = bar.add_task(f"loading {profile}", total=None)
+        summary = load_demo(ledger, profile=profile, events=events,
+                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+        projector = Projector(ledger)
+        head = ledger.recorder.max_notification_id() or 0
+        base = projector.position()
+        ptask = bar.add_task("projecting", total=max(head - base, 1))
+        projector.run_once(lambda pos, top: bar.update(ptask, completed=pos - base, total=max(top - base, 1)))
+    console.print_json(json.dumps(summary, ensure_ascii=False, default=str))

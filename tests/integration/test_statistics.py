@@ -1,0 +1,69 @@
+"""The demo reproduces seed 001's figures exactly (domain.md §12.1 Statistics contract), on both databases;
+and the 003/004 fixtures give their rates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from infra.ledger import Ledger
+from infra.settings import Settings
+from projections.periods import period, point_in_time
+from projections.runner import Projector
+from projections.statistics import statistics
+
+CONTRACT = {"clues_collected": 8, "clues_valid": 5, "cases_opened": 4, "clues_screened_out": 3, "clues_closed": 3,
+            "case_files_reviewed": 24, "case_file_problems": 180, "review_suggestions": 8, "review_forms": 24,
+            "annual_review_files": 51, "annual_review_units": 18, "self_inspection_units": 28,
+            "self_inspection_problems": 51, "inspected_units": 12, "inspection_feedback": 12, "work_tip_letters": 17}
+RECON = {"received": 100, "accepted": 83, "not_accepted": 17, "carried_over": 14, "closed": 84, "corrected": 3,
+         "correction_rate": "3.57%", "mediation_settlement_rate": "50.00%", "open_end": 13, "acceptance_rate": "83.00%",
+         "decisions_copied_direct": 24, "decisions_copied_letter": 4}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def demo_ledger(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    from infra.demo import load_demo
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    else:
+        url = request.getfixturevalue("pg_database")
+    ledger = Ledger(Settings(database_url=url))
+    load_demo(ledger)
+    Projector(ledger).run_once()
+    yield ledger
+    ledger.close()
+
+
+def stats(ledger: Ledger, **kwargs) -> dict:
+    moment = point_in_time(kwargs.pop("as_of", None))
+    return statistics(Projector(ledger).db, period(**kwargs), bureau="HQ", as_of=moment, known_at=moment)
+
+
+def test_2024_as_of_report_day_equals_seed_001(demo_ledger: Ledger) -> None:
+    result = stats(demo_ledger, year=2024, as_of="2024-07-18")
+    assert {k: result[k] for k in CONTRACT} == CONTRACT
+    assert {k: result["reconsideration"][k] for k in RECON} == RECON
+    assert result["reconsideration"]["correction_rate_fraction"] == "3/84"
+    assert result["reconsideration"]["mediation_settlement_rate_fraction"] == "42/84"
+
+
+def test_first_half_gives_the_same_reconsideration_answers(demo_ledger: Ledger) -> None:
+    h1 = stats(demo_ledger, year=2024, half=1)["reconsideration"]
+    assert {k: h1[k] for k in RECON} == RECON
+
+
+def test_part_b_changes_only_part_b_items(demo_ledger: Ledger) -> None:
+    full = stats(demo_ledger, year=2024)
+    assert full["annual_review_files_reviewed"] == 51
+    assert full["clues_closed"] == 5  # D7 and D6 closed in Part B
+    assert full["clues_collected"] == 8 and full["case_files_reviewed"] == 24
+
+
+def test_a_quarter_and_a_custom_period(demo_ledger: Ledger) -> None:
+    q1 = stats(demo_ledger, year=2024, quarter=1)
+    assert q1["clues_collected"] == 5  # D1–D5 received in Q1
+    custom = stats(demo_ledger, start="2024-06-01", end="2024-06-30")
+    assert custom["clues_collected"] == 1  # D8
