@@ -14,6 +14,7 @@ AGGREGATES = {
     "Config": "domain.registry:Config",
     "Identity": "domain.identity:Identity",
     "AccessLog": "domain.access_log:AccessLog",
+    "Checkpoint": "domain.checkpoint:Checkpoint",
 }
 
 

@@ -137,7 +137,8 @@ def verify(database_url: str = DB_OPTION, start: int = typer.Option(0, "--from",
     report = run_verify(build_ledger(database_url), start=start, stop=stop)
     rate = report.checked / max(time.monotonic() - started, 1e-9)
     if report.ok:
-        console.print(f"OK: {report.checked} events in {report.streams} streams verified ({rate:,.0f} events/s)")
+        console.print(f"OK: {report.checked} events in {report.streams} streams and {report.checkpoints} signed "
+                      f"checkpoints verified ({rate:,.0f} events/s)")
         return
     first = report.problems[0]
     err.print(f"VERIFY_FAILED: position {first['position']} (stream {first['stream_id']} v{first['version']}): "
@@ -145,6 +146,20 @@ def verify(database_url: str = DB_OPTION, start: int = typer.Option(0, "--from",
     for p in report.problems[1:]:
         err.print(f"  also: position {p['position']} stream {p['stream_id']} v{p['version']}: {p['why']}")
     raise typer.Exit(1)
+
+
+@app.command()
+@coded_errors
+def checkpoint(database_url: str = DB_OPTION) -> None:
+    """Append a signed Merkle checkpoint over the whole log (Ed25519 key: SVLEDGER_SIGNING_KEY)."""
+    from infra.checkpoints import make_checkpoint
+
+    data = make_checkpoint(build_ledger(database_url))
+    if data is None:
+        console.print("no new events since the last checkpoint")
+    else:
+        console.print(f"checkpoint {data['seq']}: {data['tree_size']} events, root {data['merkle_root']}, "
+                      f"key {data['signer_key_id']}")
 
 
 def main() -> None:

@@ -1,5 +1,8 @@
 """Event hashes (domain.md §3 ``prev_event_hash`` / ``event_hash``): SHA-256 over the RFC 8785 canonical
-JSON of the event as stored (ciphertext where encrypted), chained per stream from a genesis value."""
+JSON of the envelope ``{stream_id, version, topic, stored_sha256, prev_event_hash}``, where
+``stored_sha256`` is the SHA-256 of the event's bytes exactly as stored (ciphertext where encrypted):
+any changed byte changes the hash, even one that would not change the parsed JSON. Chained per stream
+from the genesis value ``sha256("SL-GENESIS|" + stream_type + "|" + stream_id)``."""
 
 from __future__ import annotations
 
@@ -24,8 +27,9 @@ def stored_body(state: bytes) -> Any:
 
 
 def event_hash(stream_id: UUID | str, version: int, topic: str, state: bytes, prev_hash: str) -> str:
-    envelope = {"stream_id": str(stream_id), "version": version, "topic": topic, "stored": stored_body(state),
-                "prev_event_hash": prev_hash}
+    raw = state.encode() if isinstance(state, str) else bytes(state)  # a tampered row may hold text
+    envelope = {"stream_id": str(stream_id), "version": version, "topic": topic,
+                "stored_sha256": hashlib.sha256(raw).hexdigest(), "prev_event_hash": prev_hash}
     return hashlib.sha256(rfc8785.dumps(envelope)).hexdigest()
 
 

@@ -17,6 +17,7 @@ class Settings:
     bureau: str = "HQ"
     env: str = "dev"
     max_payload_bytes: int = 256 * 1024
+    signing_key: str = "svledger-signing.key"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str | None) -> Settings:
@@ -26,6 +27,7 @@ class Settings:
             "bureau": env.get("SVLEDGER_BUREAU") or "HQ",
             "env": env.get("SVLEDGER_ENV") or "dev",
             "max_payload_bytes": int(env.get("SVLEDGER_MAX_PAYLOAD_BYTES") or 256 * 1024),
+            "signing_key": env.get("SVLEDGER_SIGNING_KEY") or "svledger-signing.key",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

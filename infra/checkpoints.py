@@ -1,0 +1,69 @@
+"""Signed Merkle checkpoints (domain.md §10): the RFC 6962 root over every event hash in log order,
+signed with Ed25519 and appended as CheckpointRecorded to the bureau's Checkpoint stream."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import rfc8785
+
+from domain.checkpoint import checkpoint_stream_id
+from infra import signing
+from infra.merkle import Frontier
+
+CHECKPOINT_TOPIC = "domain.checkpoint:Checkpoint.CheckpointRecorded"
+SYSTEM = {"user_id": "system_scheduler", "role": "system_scheduler", "org_id": "HQ"}
+SIGNED_FIELDS = ("seq", "from_position", "to_position", "tree_size", "merkle_root", "prev_checkpoint_hash",
+                 "signer_key_id", "signed_at")
+
+
+def signed_body(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data.get(k) for k in SIGNED_FIELDS}
+
+
+def checkpoint_hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(rfc8785.dumps(signed_body(data))).hexdigest()
+
+
+def leaves(ledger: Any, stop: int | None = None, batch: int = 5000) -> Iterator[tuple[int, str]]:
+    """(position, recorded event hash) in log order."""
+    position = 0
+    while True:
+        rows = ledger.recorder.select_notifications(start=position + 1, limit=batch, stop=stop)
+        if not rows:
+            return
+        for n in rows:
+            digest = ledger.recorder.event_hash_of(str(n.originator_id), n.originator_version)
+            yield n.id, digest or ""
+        position = rows[-1].id
+
+
+def make_checkpoint(ledger: Any) -> dict[str, Any] | None:
+    """Append a checkpoint over the whole log if it grew since the last one; returns its data."""
+    key = signing.load_or_create(ledger.settings.signing_key)
+    stream = checkpoint_stream_id(ledger.settings.bureau)
+    try:
+        current = ledger.load(stream)
+        last, version = current.last, current.version
+    except Exception:  # noqa: BLE001 - no checkpoint yet
+        last, version = None, 0
+    tree, to_position = Frontier(), 0
+    for position, digest in leaves(ledger):
+        tree.append(bytes.fromhex(digest) if digest else b"")
+        to_position = position
+    if tree.size == 0 or (last and tree.size <= last["tree_size"]):
+        return None
+    public = signing.public_hex(key)
+    data = {"seq": (last["seq"] + 1) if last else 1, "from_position": last["to_position"] if last else 0,
+            "to_position": to_position, "tree_size": tree.size, "merkle_root": tree.root().hex(),
+            "prev_checkpoint_hash": last["checkpoint_hash"] if last else None,
+            "signer_key_id": signing.key_id(public), "signed_at": datetime.now(timezone.utc).isoformat()}
+    data.update(checkpoint_hash=checkpoint_hash(data), public_key=public, signature=signing.sign(key, signed_body(data)))
+    now = datetime.now(timezone.utc)
+    meta = {"stream_id": str(stream), "expected_version": version, "occurred_at": now.isoformat(),
+            "idempotency_key": f"checkpoint:{ledger.settings.bureau}:{data['seq']}"}
+    ledger.execute("recordCheckpoint", data, meta, {**SYSTEM, "org_id": ledger.settings.bureau}, now=now)
+    return data

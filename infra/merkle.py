@@ -1,0 +1,87 @@
+"""RFC 6962 (Certificate Transparency) Merkle tree over the log: leaves are event hashes in log order."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def leaf_hash(leaf: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+class Frontier:
+    """Append-only tree: the root after each append in O(log n) memory (the right edge of the tree)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.stack: list[tuple[int, bytes]] = []  # (subtree size, hash), sizes strictly decreasing
+
+    def append(self, leaf: bytes) -> None:
+        node = (1, leaf_hash(leaf))
+        self.size += 1
+        while self.stack and self.stack[-1][0] == node[0]:
+            size, left = self.stack.pop()
+            node = (size * 2, node_hash(left, node[1]))
+        self.stack.append(node)
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        acc = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            acc = node_hash(left, acc)
+        return acc
+
+
+def root_of(leaves: list[bytes]) -> bytes:
+    """MTH(D[n]) of RFC 6962 §2.1 (recursive definition; for proofs and tests)."""
+    if not leaves:
+        return EMPTY_ROOT
+    if len(leaves) == 1:
+        return leaf_hash(leaves[0])
+    k = _split(len(leaves))
+    return node_hash(root_of(leaves[:k]), root_of(leaves[k:]))
+
+
+def inclusion_proof(index: int, leaves: list[bytes]) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 6962 §2.1.1."""
+    if len(leaves) <= 1:
+        return []
+    k = _split(len(leaves))
+    if index < k:
+        return [*inclusion_proof(index, leaves[:k]), root_of(leaves[k:])]
+    return [*inclusion_proof(index - k, leaves[k:]), root_of(leaves[:k])]
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2 verification of an inclusion proof."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf_hash(leaf)
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def _split(n: int) -> int:
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
