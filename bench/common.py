@@ -101,6 +101,13 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def row(name: str, ours: list[float], baseline: list[float], unit: str, *, target: str,
         met: Callable[[float], bool], higher_is_better: bool = True, **extra: Any) -> dict[str, Any]:
     o, b = median(ours), median(baseline)

@@ -8,6 +8,7 @@ inside PostgreSQL (documented in BENCHMARKS.md; the measured clues themselves ar
 from __future__ import annotations
 
 import multiprocessing
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -162,4 +163,40 @@ def clone_filler(url: str, table: str, seed_ids: list[str], n_events: int, chunk
                 f"CROSS JOIN (SELECT * FROM {table} WHERE originator_id = ANY(%s)) s "
                 f"ORDER BY c.g, s.originator_id, s.originator_version",
                 (n, [uuid.UUID(x) for x in seed_ids]))
+    return time.perf_counter() - t0
+
+
+UUID_RE = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def clone_rewritten(url: str, table: str, n_events: int) -> float:
+    """Append ``n_events`` copies of the log's events in log order, every UUID (stream, event,
+    notice, finding, obligation ids…) replaced consistently per copy, so that each copy is a new set
+    of streams a projection cannot tell from the original. Returns seconds."""
+    t0 = time.perf_counter()
+    if n_events <= 0:
+        return 0.0
+    with psycopg.connect(url, autocommit=True) as conn:
+        seed = conn.execute(f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                            f"ORDER BY notification_id").fetchall()
+        if not seed:
+            raise RuntimeError("nothing to copy: the log is empty")
+        with conn.cursor() as cur, cur.copy(
+                f"COPY {table} (originator_id, originator_version, topic, state) FROM STDIN") as copy:
+            written, k = 0, 0
+            while written < n_events:
+                k += 1
+                space = uuid.uuid5(uuid.NAMESPACE_URL, f"bench-copy:{uuid.uuid4()}")
+                mapped: dict[bytes, bytes] = {}
+
+                def new(m: re.Match[bytes]) -> bytes:
+                    old = m.group(0)
+                    if old not in mapped:
+                        mapped[old] = str(uuid.uuid5(space, old.decode())).encode()
+                    return mapped[old]
+
+                for oid, version, topic, state in seed[:n_events - written]:
+                    sid = mapped.get(str(oid).encode()) or new(UUID_RE.match(str(oid).encode()))  # type: ignore[arg-type]
+                    copy.write_row((sid.decode(), version, topic, UUID_RE.sub(new, bytes(state))))
+                written += min(len(seed), n_events - written)
     return time.perf_counter() - t0

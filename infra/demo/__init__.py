@@ -12,13 +12,14 @@ PROFILES = ("demo_2024",)
 
 
 def build_demo(profile: str = "demo_2024") -> Plan:
-    from infra.demo import clues, registry
+    from infra.demo import batches, clues, registry
 
     if profile not in PROFILES:
         raise ValueError(f"unknown demo profile {profile!r}; known: {', '.join(PROFILES)}")
     plan = Plan(profile)
     registry.load_registry(plan)
     clues.load_clues(plan)
+    batches.load_batches(plan)
     return plan
 
 
