@@ -114,8 +114,6 @@ def main(argv: list[str] | None = None) -> int:
         cfg.log(f"{name}: done in {result['seconds']} s")
         if args.json:
             print(json.dumps(result, ensure_ascii=False), flush=True)
-        elif cfg.verbose:
-            print(f"  {name}: {result['status']} in {result['seconds']} s", file=sys.stderr, flush=True)
     total = time.perf_counter() - started
     if not args.json:
         print(table(rows))

@@ -201,4 +201,4 @@ def main() -> None:
     app()
 
 
-from infra import cli_api, cli_read  # noqa: E402,F401  (register their commands on ``app``)
+from infra import cli_api, cli_identity, cli_read  # noqa: E402,F401  (register their commands)

@@ -12,7 +12,7 @@ PROFILES = ("demo_2024",)
 
 
 def build_demo(profile: str = "demo_2024") -> Plan:
-    from infra.demo import batches, clues, registry
+    from infra.demo import batches, clues, reconsideration, registry
 
     if profile not in PROFILES:
         raise ValueError(f"unknown demo profile {profile!r}; known: {', '.join(PROFILES)}")
@@ -20,6 +20,7 @@ def build_demo(profile: str = "demo_2024") -> Plan:
     registry.load_registry(plan)
     clues.load_clues(plan)
     batches.load_batches(plan)
+    reconsideration.load_reconsideration(plan)
     return plan
 
 

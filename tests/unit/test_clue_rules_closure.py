@@ -412,3 +412,16 @@ def test_the_finding_a_notice_relies_on_cannot_be_voided() -> None:
     s.issue()
     s.refuse(errors.VoidHasDependents, "EventVoided", {"target_event_id": s.last("FindingRecorded").meta["event_id"],
                                                        "reason": "x"}, approved=True)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: ClueClosure.resolve_objection applies ObjectionResolved before _reopen's "
+                                       "REOPEN_NOT_CLOSED check, so a refused command leaves a pending event and "
+                                       "the objection marked upheld on the aggregate")
+def test_objection_upheld_on_a_reopened_clue_records_nothing() -> None:
+    s = walk("closed")
+    s.do("ReporterFeedbackSent", {"feedback_kind": "result", "recipient": "hotline_platform", "method": "platform",
+                                  "delivery": "delivered"})
+    s.do("ObjectionRecorded", {"objection_id": s.id("o1"), "from_token": "pt_" + "b" * 26, "grounds": "不服处理结果"})
+    s.reopen()  # reopened on new evidence while the objection is under review
+    s.refuse(errors.ReopenNotClosed, "ObjectionResolved", {"objection_id": s.id("o1"), "result": "upheld",
+                                                           "explanation": "异议成立"}, approved=True)

@@ -1,0 +1,70 @@
+"""Who may read what (domain.md §9), asked of ``domain.permissions``; refusals carry NOT_AUTHORIZED.
+
+Writes need no policy here: the command layer refuses a role outside a command's ``who``.
+"""
+
+from __future__ import annotations
+
+from domain import errors
+from domain.permissions import (ALL_LOGGED, ANY_AS_OF, ASSIGNED_DIVISION, BUREAU, OWN_AGENCY, SHARED,
+                                SHARED_REDACTED, scope)
+from domain.permissions import ALL as ALL_SCOPE
+from api.auth import Principal
+
+FULL, PARTNER, OWN = "full", "partner", "own_agency"
+
+
+def clue_access(p: Principal) -> str:
+    """``full`` (staff, supervisors, auditors) or ``partner`` (shared clues only, redacted)."""
+    granted = scope(p.role, "read_clue_content")
+    if granted in (ASSIGNED_DIVISION, BUREAU, ALL_LOGGED):
+        return FULL
+    if granted == SHARED_REDACTED:
+        return PARTNER
+    raise errors.NotAuthorized(f"{p.role} may not read clue content (§9)")
+
+
+def notice_access(p: Principal) -> str:
+    """``full``, ``partner`` (notices of shared clues) or ``own_agency`` (a liaison's own notices)."""
+    granted = scope(p.role, "read_notices")
+    if granted == ALL_SCOPE:
+        return FULL
+    if granted == SHARED:
+        return PARTNER
+    if granted == OWN_AGENCY:
+        return OWN
+    raise errors.NotAuthorized(f"{p.role} may not read notices (§9)")
+
+
+def statistics_access(p: Principal) -> None:
+    if scope(p.role, "read_statistics") not in (ALL_SCOPE, ANY_AS_OF):
+        raise errors.NotAuthorized(f"{p.role} may not read bureau statistics (§9); liaisons use agencyBoard")
+
+
+def board_access(p: Principal, agency_id: str) -> None:
+    granted = scope(p.role, "read_statistics")
+    if granted in (ALL_SCOPE, ANY_AS_OF):
+        return
+    if granted == OWN_AGENCY and agency_id == p.org_id:
+        return
+    raise errors.NotAuthorized(f"{p.role} may not read the board of {agency_id} (§9)")
+
+
+def log_access(p: Principal) -> None:
+    """The raw ordered log: auditors (domain.md §1: replay any date, verify the chain)."""
+    if p.role != "auditor":
+        raise errors.NotAuthorized("only auditors read the raw event log")
+
+
+def registry_access(p: Principal) -> str:
+    """Agencies: every role reads the registry's names; a liaison only its own agency."""
+    if p.role == "agency_liaison":
+        return OWN
+    if p.role in ("supervision_staff", "supervisor", "auditor", "admin", "discipline_partner"):
+        return FULL
+    raise errors.NotAuthorized(f"{p.role} may not read the registry")
+
+
+def batch_access(p: Principal) -> None:
+    if scope(p.role, "read_notices") != ALL_SCOPE:
+        raise errors.NotAuthorized(f"{p.role} may not read review batches (§9)")

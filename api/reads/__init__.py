@@ -1,0 +1,1 @@
+"""Read functions over the read models (synchronous; resolvers call them in a worker thread)."""

@@ -1,0 +1,77 @@
+"""``catch_up``: the projector building every read model from the whole log, from scratch.
+
+log:      sample clue lifecycles (13 events each: receipt to closure with a notice) written through
+          ``Ledger.execute`` (``catch_up_real`` events; generation time and rate are reported), topped up
+          to ``catch_up_events`` with copies whose UUIDs are all renewed (see ``bench.workload``).
+ours:     ``Projector(ledger, all_projections(prefix)).run_once()`` into fresh tables (a new prefix per
+          round, as a rebuild does), every registered projection, its own batches and tracking.
+baseline: one ``SELECT`` of the same events in log order, streamed through a server-side cursor."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+
+from bench.common import Config, alternate, row, scratch_database
+from bench.workload import clone_rewritten, generate
+
+NAME = "catch_up"
+UNIT = "events/s"
+TARGET = "ratio >= 0.5"
+
+
+def run(cfg: Config) -> dict[str, Any]:
+    from infra.ledger import Ledger
+    from infra.settings import Settings
+    from projections.registry import PROJECTIONS
+    from projections.runner import Projector, all_projections
+
+    n_events = cfg.pick("catch_up_events", 2_600, 100_000)
+    n_real = min(cfg.pick("catch_up_real", 650, 13_000), n_events)
+    with scratch_database("cu") as url:
+        cfg.log(f"{NAME}: writing {n_real} events through the command layer")
+        gen = generate(url, n_real, processes=1)
+        ledger = Ledger(Settings(database_url=url))
+        table = ledger.recorder.events_table_name
+        try:
+            cfg.log(f"{NAME}: generated {gen}; copying up to {n_events}")
+            clone_s = clone_rewritten(url, table, n_events - gen["events"])
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f"VACUUM (ANALYZE) {table}")
+                total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            applied: list[int] = []
+
+            def ours(r: int) -> float:
+                projector = Projector(ledger, all_projections(f"r{r}_"))  # fresh tables
+                try:
+                    t0 = time.perf_counter()
+                    n = projector.run_once()
+                    elapsed = time.perf_counter() - t0
+                finally:
+                    projector.db.close()
+                applied.append(n)
+                return n / elapsed
+
+            def baseline(r: int) -> float:
+                t0 = time.perf_counter()
+                n = 0
+                with psycopg.connect(url) as conn, conn.cursor(name=f"raw{r}") as cur:
+                    cur.itersize = 2000
+                    cur.execute(f"SELECT notification_id, originator_id, originator_version, topic, state "
+                                f"FROM {table} ORDER BY notification_id")
+                    for _ in cur:
+                        n += 1
+                return n / (time.perf_counter() - t0)
+
+            ours_s, base_s = alternate(cfg.rounds, ours, baseline, cfg.log)
+            if any(n != total for n in applied):
+                raise AssertionError(f"the projector applied {applied} events, the log holds {total}")
+            return row(NAME, ours_s, base_s, UNIT, target=TARGET, met=lambda x: x >= 0.5,
+                       events=total, events_command_layer=gen["events"], events_copied=total - gen["events"],
+                       generation_s=gen["seconds"], generation_events_per_s=gen["events_per_s"],
+                       copy_s=round(clone_s, 2), projections=[p.name for p in PROJECTIONS],
+                       seconds_per_round_ours=round(total / max(min(ours_s), 1e-9), 1))
+        finally:
+            ledger.close()
