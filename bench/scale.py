@@ -55,9 +55,9 @@ def _build(url: str, size: int, n_clues: int, cfg: Config) -> tuple[Any, list[uu
 
 def run(cfg: Config) -> dict[str, Any]:
     small = cfg.pick("scale_small", 10_000, 10_000)
-    large = cfg.pick("scale_large", 100_000, 1_000_000)
-    n_clues = cfg.pick("scale_clues", 20, 40)
-    reads = cfg.pick("scale_reads", 200, 600)
+    large = cfg.pick("scale_large", 60_000, 1_000_000)
+    n_clues = cfg.pick("scale_clues", 8, 30)
+    reads = cfg.pick("scale_reads", 120, 600)
     with scratch_database("ss") as small_url, scratch_database("sl") as large_url:
         built = {}
         try:

@@ -19,8 +19,10 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 BACKDATE_REASON_AFTER = timedelta(hours=24)
 BACKDATE_APPROVAL_AFTER = timedelta(days=30)
 
-_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_HEX = re.compile(r"^[0-9a-f]{32,}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?1[3-9]\d{9}(?![0-9A-Za-z])")
 
 
 class Meta(Strict):
@@ -54,6 +56,8 @@ def check_timing(meta: Meta, recorded_at: datetime) -> None:
 def find_pii(value: Any, path: str = "") -> str | None:
     """Rule 20: the path of the first free-text value holding an ID-card or mainland mobile number."""
     if isinstance(value, str):
+        if _HEX.match(value) or _UUID.match(value):  # hashes, roots, signatures, keys, ids: not free text
+            return None
         return path if (_ID_NUMBER.search(value) or _MOBILE.search(value)) else None
     if isinstance(value, dict):
         items = value.items()

@@ -115,7 +115,11 @@ class Plan:
     # -- planning -----------------------------------------------------------------------------------
     def add(self, command: str, input: Input, *, at: datetime, actor: dict[str, str], stream: UUID | str,
             approvers: Iterable[dict[str, str]] = (), recorded: datetime | None = None, key: str | None = None,
-            lazy_meta: Callable[[Ledger], dict[str, Any]] | None = None, **meta: Any) -> Step:
+            lazy_meta: Callable[[Ledger], dict[str, Any]] | None = None, scope: str | None = None,
+            **meta: Any) -> Step:
+        """Plan a command. ``key`` labels it (default: stream, command and a counter); the idempotency key
+        derives from the label and ``scope`` (default: the profile; shared scopes let two plans record the
+        same registry entries once)."""
         stream = UUID(str(stream))
         label = key or f"{stream}:{command}"
         self._labels[label] += 1
@@ -124,7 +128,7 @@ class Plan:
         elif self._labels[label] > 1:
             raise ValueError(f"key {key} planned twice")
         step = Step(len(self.steps), command, input, at, actor, stream,
-                    str(uuid5(NAMESPACE_URL, f"svledger:{self.profile}:key:{label}")), list(approvers), recorded,
+                    str(uuid5(NAMESPACE_URL, f"svledger:{scope or self.profile}:key:{label}")), list(approvers), recorded,
                     meta, lazy_meta)
         self.steps.append(step)
         return step

@@ -29,7 +29,11 @@ DECISION_DOCS = {"upheld": ("行政复议决定书(维持)", "第六十八条"),
                  "confirmed_illegal": ("行政复议决定书(确认违法)", "第六十五条"),
                  "claim_rejected": ("行政复议决定书(驳回行政复议请求)", "第六十九条"),
                  "mediated": ("行政复议调解书", "第七十三条"), "settled_withdrawn": ("准予撤回行政复议申请决定书", "第七十四条"),
-                 "terminated": ("行政复议终止决定书", "第四十一条")}
+                 "terminated": ("行政复议终止决定书", "第四十一条"), "other": ("行政复议处理决定书", None),
+                 "not_supported": ("行政复议决定书(不予支持)", None), "enforcement_suspended": ("停止执行决定书", None),
+                 "unclassified": ("行政复议案件办结材料(原台账未载明处理结果)", None)}
+REFUSALS = {"not_accepted": "不予受理行政复议申请决定书", "referred_to_competent_authority": "行政复议告知书(告知向有权机关申请)",
+            "deemed_withdrawn": "视为撤回行政复议申请通知书", "suspended_pending_litigation": "行政复议中止审查通知书"}
 # respondents, weighted as in a county-level city (公安 and 自然资源 most often)
 RESPONDENTS = ("A11",) * 6 + ("A05",) * 3 + ("A10",) * 3 + ("A01", "A01", "A02", "A02", "A12", "A12") + (
     "A03", "A04", "A06", "A09", "A13", "A17", "T01", "T02", "T03")
@@ -55,6 +59,9 @@ class Case:
     procedure: str = "ordinary"
     copy: tuple[str, date] | None = None
     recon_no: str | None = None
+    decision: str | None = None  # the acceptance decision when not accepted (default not_accepted)
+    supplement: date | None = None  # 补正 requested on this day
+    legacy: bool = False  # imported historical case (legacy-only outcomes allowed)
 
 
 def working_days(start: date, end: date) -> list[date]:
@@ -147,46 +154,54 @@ def check(cases: list[Case]) -> None:
     _require(copies.count("direct") == 24 and copies.count("special_letter") == 4, "抄告 24 + 4")
 
 
+def plan_case(plan: Plan, c: Case, n: int, who: dict[str, str], sups: tuple[dict[str, str], dict[str, str]],
+              act: tuple[str, str]) -> str:
+    """Plan one case's events (application, acceptance decision, decision, 抄告); returns its stream id."""
+    stream = plan.uid("recon", c.key)
+    old_law = c.decided.year < 2024
+
+    def add(command: str, data: dict[str, Any], day: date, *approvers: dict[str, str], **meta: Any) -> None:
+        plan.add(command, data, at=plan.slot(day), actor=who, stream=stream, approvers=approvers,
+                 key=f"recon:{c.key}:{command}:{day}", **meta)
+
+    def doc(name: str, number: str | None = None, sensitivity: str = "S1") -> dict[str, Any]:
+        return plan.doc(name, f"recon:{c.key}", number=number, sensitivity=sensitivity)
+
+    act_date = c.received - timedelta(days=15 + n * 7 % 40)
+    tokens = [plan.token("applicant", c.key, k) for k in range(2 if n % 7 == 3 else 1)]
+    application = {"applicant_tokens": tokens, "respondent_org_id": c.respondent, "received_via": VIA[n % len(VIA)],
+                   "contested_act": {"act_type": act[0], "act_date": act_date.isoformat(),
+                                     "doc_number": f"{act[1]}〔{act_date.year}〕{100 + n * 13 % 900}号"},
+                   "application": doc("行政复议申请书", sensitivity="S2")}
+    if c.legacy:
+        application["legacy_import"] = True
+    add("receiveReconsiderationApplication", application, c.received)
+    if c.supplement:
+        add("requestReconsiderationSupplement", {"items": ["申请人身份证明材料", "行政行为的相关证据材料"],
+                                                 "notice": doc("行政复议申请补正通知书")}, c.supplement)
+    basis = [{"instrument": OLD_LAW, "article": "第十七条"} if old_law else {"instrument": NEW_LAW, "article": "第三十条"}]
+    if not c.accepted:
+        decision = c.decision or "not_accepted"
+        add("decideReconsiderationAcceptance", {"decision": decision, "decision_doc": doc(REFUSALS[decision])},
+            c.decided, sups[0], legal_basis=basis)
+        return str(stream)
+    add("decideReconsiderationAcceptance", {"decision": "accepted", "procedure": c.procedure, "recon_no": c.recon_no,
+                                            "decision_doc": doc("行政复议受理通知书", c.recon_no)},
+        c.decided, sups[0], legal_basis=basis)
+    name, article = DECISION_DOCS[c.outcome]
+    law = [{"instrument": NEW_LAW, "article": article}] if article and c.closed.year >= 2024 else []
+    add("closeReconsideration", {"outcome": c.outcome, "decision_doc": doc(name, c.recon_no)}, c.closed, sups[1],
+        legal_basis=law)
+    if c.copy:
+        mode, day = c.copy
+        add("copyDecision", {"mode": mode, "copied_to_org_id": c.respondent,
+                             "document": doc("行政复议决定抄告函" if mode == "special_letter" else "行政复议决定抄告单")}, day)
+    return str(stream)
+
+
 def load_reconsideration(plan: Plan) -> None:
     cases = schedule()
     check(cases)
     staff = (STAFF[4], STAFF[5], STAFF[2])
-    plan.ids["reconsideration"] = ids = {}
-    for n, c in enumerate(cases):
-        stream = plan.uid("recon", c.key)
-        ids[c.key] = str(stream)
-        who = staff[n % len(staff)]
-        law = OLD_LAW if c.decided.year == 2023 else NEW_LAW
-
-        def add(command: str, data: dict[str, Any], day: date, *approvers: dict[str, str], **meta: Any) -> None:
-            plan.add(command, data, at=plan.slot(day), actor=who, stream=stream, approvers=approvers,
-                     key=f"recon:{c.key}:{command}:{day}", **meta)
-
-        def doc(name: str, number: str | None = None, sensitivity: str = "S1") -> dict[str, Any]:
-            return plan.doc(name, f"recon:{c.key}", number=number, sensitivity=sensitivity)
-
-        act_type, prefix = ACTS[c.respondent]
-        act_date = c.received - timedelta(days=15 + n * 7 % 40)
-        tokens = [plan.token("applicant", c.key, k) for k in range(2 if n % 7 == 3 else 1)]
-        add("receiveReconsiderationApplication",
-            {"applicant_tokens": tokens, "respondent_org_id": c.respondent, "received_via": VIA[n % len(VIA)],
-             "contested_act": {"act_type": act_type, "act_date": act_date.isoformat(),
-                               "doc_number": f"{prefix}〔{act_date.year}〕{100 + n * 13 % 900}号"},
-             "application": doc("行政复议申请书", sensitivity="S2")}, c.received)
-        if c.accepted:
-            add("decideReconsiderationAcceptance",
-                {"decision": "accepted", "procedure": c.procedure, "recon_no": c.recon_no,
-                 "decision_doc": doc("行政复议受理通知书", c.recon_no)}, c.decided, SUP1,
-                legal_basis=[{"instrument": law, "article": "第十七条" if c.decided.year == 2023 else "第三十条"}])
-            name, article = DECISION_DOCS[c.outcome]
-            add("closeReconsideration", {"outcome": c.outcome, "decision_doc": doc(name, c.recon_no)}, c.closed, SUP2,
-                legal_basis=[{"instrument": NEW_LAW, "article": article}])
-            if c.copy:
-                mode, day = c.copy
-                add("copyDecision", {"mode": mode, "copied_to_org_id": c.respondent,
-                                     "document": doc("行政复议决定抄告函" if mode == "special_letter" else "行政复议决定抄告单")},
-                    day)
-        else:
-            add("decideReconsiderationAcceptance",
-                {"decision": "not_accepted", "decision_doc": doc("不予受理行政复议申请决定书")}, c.decided, SUP1,
-                legal_basis=[{"instrument": NEW_LAW, "article": "第三十条"}])
+    plan.ids["reconsideration"] = {c.key: plan_case(plan, c, n, staff[n % len(staff)], (SUP1, SUP2), ACTS[c.respondent])
+                                   for n, c in enumerate(cases)}

@@ -58,27 +58,29 @@ def other_supervisor(user_id: str, sup1: dict[str, str], sup2: dict[str, str]) -
     return sup2 if user_id == sup1["user_id"] else sup1
 
 
-def register_orgs(plan: Plan, day: str, admin: dict[str, str], orgs: list[tuple[str, str, str, bool]]) -> None:
+def register_orgs(plan: Plan, day: str, admin: dict[str, str], orgs: list[tuple[str, str, str, bool]],
+                  scope: str | None = None) -> None:
     """``orgs``: (org_code, name_zh, org_type, is_supervised)."""
     for code, name, org_type, supervised in orgs:
         plan.add("registerOrg", {"org_code": code, "name_zh": name, "org_type": org_type,
                                  "is_supervised": supervised},
-                 at=plan.slot(day), actor=admin, stream=org_stream_id(code), key=f"org:{code}")
+                 at=plan.slot(day), actor=admin, stream=org_stream_id(code), key=f"org:{code}", scope=scope)
 
 
 def register_user(plan: Plan, day: str, by: dict[str, str], user: dict[str, str], approver: dict[str, str],
-                  *, name: str, scope: str | None = None, liaison_of: str | None = None) -> None:
+                  *, name: str, scope: str | None = None, liaison_of: str | None = None,
+                  key_scope: str | None = None) -> None:
     uid, stream = user["user_id"], user_stream_id(user["user_id"])
     plan.add("registerUser", {"user_id": uid, "display_name": name, "org_id": user["org_id"]},
-             at=plan.slot(day), actor=by, stream=stream, approvers=[approver], key=f"user:{uid}")
+             at=plan.slot(day), actor=by, stream=stream, approvers=[approver], key=f"user:{uid}", scope=key_scope)
     role: dict[str, Any] = {"user_id": uid, "role": user["role"]}
     if scope:
         role["scope_org_id"] = scope
     plan.add("grantRole", role, at=plan.slot(day), actor=by, stream=stream, approvers=[approver],
-             key=f"role:{uid}:{user['role']}")
+             key=f"role:{uid}:{user['role']}", scope=key_scope)
     if liaison_of:
         plan.add("appointLiaison", {"user_id": uid, "org_id": liaison_of}, at=plan.slot(day), actor=by,
-                 stream=stream, key=f"liaison:{uid}")
+                 stream=stream, key=f"liaison:{uid}", scope=key_scope)
 
 
 def publish_calendar(plan: Plan, day: str, admin: dict[str, str], approver: dict[str, str], year: int,

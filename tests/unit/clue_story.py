@@ -59,8 +59,8 @@ class Story:
         reporter = {"kind": kind, "contactable": contactable}
         if kind != "anonymous":
             reporter["reporter_token"] = TOKEN
-        data = {"channel": channel, "summary": "执法人员态度粗暴,强行收缴摊贩商品", "subject_agency_ids": list(agencies),
-                "reporter": reporter}
+        data = {"channel": channel, "summary": "执法人员态度粗暴,强行收缴摊贩商品",
+                "subject_agency_ids": list(agencies), "reporter": reporter}
         self.clue: Clue = Clue.receive(cmd("ClueReceived", data, self.tick()), uuid4())
         self.flush()
 
@@ -159,12 +159,13 @@ class Story:
         return self.id(name)
 
     def serve(self, name: str = "n1", **kw: Any) -> Story:
-        self.do("NoticeServed", {"notice_id": self.id(name), "method": "direct", "service_receipt": doc("送达回证")}, **kw)
+        self.do("NoticeServed", {"notice_id": self.id(name), "method": "direct",
+                                 "service_receipt": doc("送达回证")}, **kw)
         return self
 
     def report(self, name: str = "n1", **kw: Any) -> Story:
-        self.do("RectificationReported", {"notice_id": self.id(name), "report": doc("整改报告"), "completion": "complete",
-                                          "measures": "开展执法规范化培训"}, **kw)
+        self.do("RectificationReported", {"notice_id": self.id(name), "report": doc("整改报告"),
+                                          "completion": "complete", "measures": "开展执法规范化培训"}, **kw)
         return self
 
     def verify_rectification(self, name: str = "n1", result: str = "accepted", **kw: Any) -> Story:
@@ -186,7 +187,8 @@ class Story:
             materials = [material(m) for m in wanted]
         org = {"discipline_inspection": "hq-jwjw", "public_security": "A11"}.get(target, "hq-jcy")
         self.do("TransferProposed", {"transfer_id": self.id(name), "target_type": target, "target_org_id": org,
-                                     "transfer_kind": kind, "materials": materials, "report_doc": doc("书面报告")}, **kw)
+                                     "transfer_kind": kind, "materials": materials,
+                                     "report_doc": doc("书面报告")}, **kw)
         return self.id(name)
 
     def approve_transfer(self, name: str = "t1", **kw: Any) -> Story:

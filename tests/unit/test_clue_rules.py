@@ -156,7 +156,7 @@ def test_allowed_transitions_of_the_table_succeed() -> None:
     assert s.clue.status == "under_verification"
 
 
-# -- rule 13: suspension ---------------------------------------------------------------------------------------
+# -- rule 13: suspension -------------------------------------------------------------------------------------
 def suspended_rectifying() -> Story:
     s = walk("under_verification").finding()
     s.issue()
@@ -245,7 +245,7 @@ def test_while_suspended_the_allowed_events_really_are_allowed() -> None:
     assert s.clue.transfers[s.id("t1")]["status"] == "completed"
 
 
-# -- rules 10 and 12: four-eyes approvals and conflicts of interest -----------------------------------------------
+# -- rules 10 and 12: four-eyes approvals and conflicts of interest ------------------------------------------
 FOUR_EYES = {
     "SupervisionCaseOpened": (lambda: walk("screened_valid"), lambda s: {
         "case_no": "HQ-LA-2024-0001", "case_kind": "individual", "lead_user_id": "u-staff-2"}, STAFF),
@@ -332,7 +332,7 @@ def test_a_user_who_recused_cannot_be_assigned_again() -> None:
                                                          "role_on_clue": "lead"}, actor=SUPERVISOR)
 
 
-# -- rule 16: time order ---------------------------------------------------------------------------------------
+# -- rule 16: time order -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("step", ["register", "screen", "open_case", "verification", "finding", "serve", "report",
                                   "verify", "approve_transfer", "send", "close"])
 def test_event_before_the_event_it_follows_is_refused(step: str) -> None:
@@ -342,7 +342,7 @@ def test_event_before_the_event_it_follows_is_refused(step: str) -> None:
               ("verification", s.start_verification), ("finding", s.finding)]
     for name, run in ladder:
         if name == step:
-            s.expect(errors.OccurredBeforePredecessor, lambda: run(when=before))
+            s.expect(errors.OccurredBeforePredecessor, lambda run=run: run(when=before))
             return
         run()
     if step in ("approve_transfer", "send"):

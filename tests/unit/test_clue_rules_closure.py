@@ -1,5 +1,5 @@
 """Clue closure (§5.4 checklist, rules 4–7, 18, 19), notices (rules 8, 14), transfers (rule 9),
-merges, corrections and voids (rule 17) on the pure aggregate."""
+and merges on the pure aggregate."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from domain import errors
-from domain.base import value_hash
 from tests.builders import SUPERVISOR, SUPERVISOR2, doc
 from tests.unit.clue_story import Story, material, walk
 
@@ -72,7 +71,7 @@ def test_rejected_and_completed_transfers_let_the_clue_close() -> None:
     assert s.clue.status == "closed"
 
 
-# -- rule 6: interviews and accountability ---------------------------------------------------------------------------
+# -- rule 6: interviews and accountability -------------------------------------------------------------------
 def test_close_with_a_scheduled_interview_is_refused() -> None:
     s = substantiated().schedule_interview()
     s.refuse(errors.CloseWithOpenInterview, "ClueClosed", s.close_data("other"), approved=True)
@@ -109,7 +108,7 @@ def test_transferred_closed_carries_open_accountability() -> None:
     assert s.clue.status == "closed"
 
 
-# -- rules 7 and 18: closure type consistent with finding -------------------------------------------------------------
+# -- rules 7 and 18: closure type consistent with finding ----------------------------------------------------
 def test_rectified_without_a_closed_rectified_notice_is_refused() -> None:
     s = substantiated()
     s.refuse(errors.CloseWithoutFinding, "ClueClosed", s.close_data("rectified"), approved=True)
@@ -158,7 +157,7 @@ def test_nothing_pending_and_merged_only_via_merge() -> None:
     s.close("other")
 
 
-# -- §5.4 happy paths ---------------------------------------------------------------------------------------------
+# -- §5.4 happy paths ----------------------------------------------------------------------------------------
 def test_checklist_happy_path_rectified() -> None:
     s = substantiated().rectify()
     s.close("rectified", approved=SUPERVISOR2)  # the lead is u-staff-2
@@ -188,7 +187,7 @@ def test_checklist_happy_path_transferred_closed_like_d6() -> None:
     assert s.clue.status == "closed" and s.clue.transfers[s.id("t1")]["status"] == "decided"
 
 
-# -- rule 8: notices ---------------------------------------------------------------------------------------------
+# -- rule 8: notices -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", ["closed", "screened_out"])
 def test_notice_service_or_reminder_on_a_closed_clue_is_refused(status: str) -> None:
     s = walk(status)
@@ -223,7 +222,7 @@ def test_other_notice_types_need_no_finding(notice_type: str) -> None:
     assert s.clue.status == "rectifying"
 
 
-# -- rule 14 -----------------------------------------------------------------------------------------------------------
+# -- rule 14 -------------------------------------------------------------------------------------------------
 def test_verification_without_a_pending_report_is_refused() -> None:
     s = substantiated()
     s.issue()
@@ -237,7 +236,7 @@ def test_verification_without_a_pending_report_is_refused() -> None:
     s.refuse(errors.VerifyWithoutReport, "RectificationVerified", verify, approved=True)
 
 
-# -- rule 9: transfers ---------------------------------------------------------------------------------------------------
+# -- rule 9: transfers ---------------------------------------------------------------------------------------
 def test_scenario_2_discipline_transfer_without_finding_report() -> None:
     s = substantiated()
     s.propose("t1", materials=[material("transfer_letter"), material("clue_materials")])
@@ -299,7 +298,7 @@ def test_sending_before_approval_is_refused() -> None:
     s.refuse(errors.TransferNotApproved, "TransferSent", send)
 
 
-# -- rule 19 and merges ------------------------------------------------------------------------------------------------
+# -- rule 19 and merges --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", ["closed", "screened_out"])
 def test_reopening_a_terminal_clue_restarts_verification(status: str) -> None:
     s = walk(status).reopen()
@@ -355,73 +354,3 @@ def test_unmerge_on_a_suspended_survivor_is_refused() -> None:
     c = d1.command("CluesUnmerged", {"survivor_clue_id": str(d1.clue.id), "absorbed_clue_id": str(d2.clue.id),
                                      "reason": "并非同一事项"}, approved=True)
     d1.expect(errors.ClueSuspended, lambda: d1.clue.unmerge(c, [d2.clue]))
-
-
-# -- rule 17: corrections and voids (scenario 4) ------------------------------------------------------------------------
-def correction(target: object, path: str, old: object, new: object) -> dict[str, object]:
-    return {"target_event_id": target.meta["event_id"], "reason": "笔误",  # type: ignore[attr-defined]
-            "changes": [{"path": path, "old_value_hash": value_hash(old), "new_value": new}]}
-
-
-def test_scenario_4_correcting_a_finding() -> None:
-    s = substantiated()
-    finding = s.last("FindingRecorded")
-    s.refuse(errors.CorrectionOfStructuralField, "EventCorrected",
-             correction(finding, "conclusion", "substantiated", "unsubstantiated"), approved=True)
-    s.refuse(errors.CorrectionOfStructuralField, "EventCorrected",
-             correction(finding, "finding_id", finding.data["finding_id"], s.id("x")), approved=True)
-    s.refuse(errors.CorrectionOfStructuralField, "EventCorrected",
-             correction(finding, "responsible_agency_ids", ["A03"], ["A04"]), approved=True)
-    fix = correction(finding, "summary", finding.data["summary"], "执法过程简单粗暴,未出示执法证件,态度恶劣")
-    s.refuse(errors.SelfApprovalForbidden, "EventCorrected", fix, actor=SUPERVISOR, approved=SUPERVISOR)
-    s.refuse(errors.ApprovalRequired, "EventCorrected", fix)
-    s.refuse(errors.ValidationFailed, "EventCorrected", correction(finding, "summary", "别的文字", "x"), approved=True)
-    s.do("EventCorrected", fix, approved=True)
-    assert s.clue.corrections[finding.meta["event_id"]][0]["changes"][0]["new_value"].endswith("态度恶劣")
-    assert s.clue.finding["summary"] == finding.data["summary"]  # the stored event itself never changes
-
-
-def test_void_with_dependents_is_refused() -> None:
-    s = substantiated()
-    s.issue()
-    s.serve()
-    issued = s.last("RectificationNoticeIssued")
-    s.refuse(errors.VoidHasDependents, "EventVoided", {"target_event_id": issued.meta["event_id"], "reason": "x"},
-             approved=True)
-    s.do("EvidenceRecorded", {"evidence_id": s.id("e1"), "kind": "document", "documents": [doc()],
-                              "description": "询问笔录"})
-    s.do("EventVoided", {"target_event_id": s.last("EvidenceRecorded").meta["event_id"], "reason": "重复"},
-         approved=True)
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: Clue does not override LedgerAggregate.status_events(), so "
-                                       "ClueReceived/ClueRegistered/ClueScreened/ClueClosed … can be voided although "
-                                       "every later event depends on them (rule 17)")
-@pytest.mark.parametrize("target", ["ClueReceived", "ClueRegistered", "ClueScreened", "SupervisionCaseOpened",
-                                    "ClueClosed"])
-def test_status_events_cannot_be_voided(target: str) -> None:
-    s = walk("closed")
-    s.refuse(errors.VoidHasDependents, "EventVoided", {"target_event_id": s.last(target).meta["event_id"],
-                                                       "reason": "x"}, approved=True)
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: voiding the FindingRecorded that a rectification_notice relied on "
-                                       "(rule 8) is accepted; the notice depends on it (rule 17)")
-def test_the_finding_a_notice_relies_on_cannot_be_voided() -> None:
-    s = substantiated()
-    s.issue()
-    s.refuse(errors.VoidHasDependents, "EventVoided", {"target_event_id": s.last("FindingRecorded").meta["event_id"],
-                                                       "reason": "x"}, approved=True)
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: ClueClosure.resolve_objection applies ObjectionResolved before _reopen's "
-                                       "REOPEN_NOT_CLOSED check, so a refused command leaves a pending event and "
-                                       "the objection marked upheld on the aggregate")
-def test_objection_upheld_on_a_reopened_clue_records_nothing() -> None:
-    s = walk("closed")
-    s.do("ReporterFeedbackSent", {"feedback_kind": "result", "recipient": "hotline_platform", "method": "platform",
-                                  "delivery": "delivered"})
-    s.do("ObjectionRecorded", {"objection_id": s.id("o1"), "from_token": "pt_" + "b" * 26, "grounds": "不服处理结果"})
-    s.reopen()  # reopened on new evidence while the objection is under review
-    s.refuse(errors.ReopenNotClosed, "ObjectionResolved", {"objection_id": s.id("o1"), "result": "upheld",
-                                                           "explanation": "异议成立"}, approved=True)

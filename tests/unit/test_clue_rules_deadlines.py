@@ -90,7 +90,7 @@ def test_a_reminder_needs_an_open_target() -> None:
         "response_period": {"length": 5, "unit": "working_day"}})
 
 
-# -- suspension pauses, resumption moves pausable obligations (§6.1 "paused") ---------------------------------------------
+# -- suspension pauses, resumption moves pausable obligations (§6.1 "paused") --------------------------------
 def test_suspension_pauses_a_calendar_obligation_and_resumption_adds_the_days() -> None:
     s = Story("2024-03-04 09:00").register().screen().open_case(when="2024-03-11 10:00").start_verification()
     ob = s.obligation("verification_period")
@@ -125,7 +125,7 @@ def test_an_already_overdue_obligation_is_not_paused() -> None:
     assert opening["due_date"] == "2024-03-11" and obligations.is_overdue(opening, at("2024-03-20 10:00"))
 
 
-# -- extensions (rule 15), D4 ----------------------------------------------------------------------------------------------
+# -- extensions (rule 15), D4 --------------------------------------------------------------------------------
 def d4_served() -> Story:
     """D4: letter_visit against A01, valid 03-11, 执法监督意见书 served 04-15."""
     s = Story("2024-03-04 09:00", channel="letter_visit", agencies=("A01",))

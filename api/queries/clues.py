@@ -1,0 +1,96 @@
+"""``clue(id)``, ``clues(filter, first, after)`` and ``clueAsOf(id, at, version)``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+
+from api import policy
+from api.context import clue_id
+from api.queries.moments import moment_us, now_us, start_us
+from api.reads.clues import ClueQuery, clue_page, shared_with
+from api.types.clue import Clue, ClueConnection, ClueEdge, ClueFilter
+from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
+from domain import errors
+from domain.clue import Clue as ClueAggregate
+from projections.events import to_us
+
+
+def _load(info: strawberry.Info, id: str, version: int | None = None) -> Any:
+    """The replayed clue if the caller may read it (partners: only clues shared with them)."""
+    p = info.context.require_principal()
+    access = policy.clue_access(p)
+    agg = info.context.services.ledger.load(clue_id(id), ClueAggregate)
+    if access == policy.PARTNER and not agg.shares.get(p.org_id):
+        raise errors.NotFound(f"no clue {id} shared with {p.org_id}")
+    if version is not None:
+        if not 1 <= version <= agg.version:
+            raise errors.ValidationFailed(f"version must be between 1 and {agg.version}")
+        agg = info.context.services.ledger.load(clue_id(id), ClueAggregate, version=version)
+    return agg, access
+
+
+def _version_at(agg: Any, at_us: int) -> int:
+    version = 0
+    for entry in agg.index.values():
+        if to_us(datetime.fromisoformat(entry["occurred_at"])) <= at_us:
+            version = entry["version"]
+    return version
+
+
+@strawberry.type
+class ClueQueries:
+    @strawberry.field(description="One clue, replayed from its stream (S2: the read is logged)")
+    async def clue(self, info: strawberry.Info, id: strawberry.ID) -> Clue:
+        agg, access = await run_in_threadpool(_load, info, str(id))
+        ctx = info.context
+        ctx.note_view(info, [f"clue:{agg.id}"], ["S2"])
+        return Clue.from_state(agg, access, ctx.principal.org_id, ctx.services.settings.ledger.bureau, now_us())
+
+    @strawberry.field(description="Clues by time received, keyset-paginated (stable under inserts)")
+    async def clues(self, info: strawberry.Info, filter: ClueFilter | None = None, first: int | None = 20,
+                    after: str | None = None) -> ClueConnection:
+        ctx = info.context
+        p = ctx.require_principal()
+        access = policy.clue_access(p)
+        size, cursor, f = page_size(first), decode_cursor(after), filter or ClueFilter()
+        q = ClueQuery(statuses=tuple(f.status or ()), channels=tuple(f.channel or ()), agency=f.agency,
+                      received_from_us=start_us(f.received_from), received_to_us=moment_us(f.received_to),
+                      overdue=f.overdue, text=f.text)
+        at = now_us()
+
+        def read() -> tuple[list[dict[str, Any]], bool]:
+            only = shared_with(ctx.services.reads, p.org_id) if access == policy.PARTNER else None
+            return clue_page(ctx.services.reads, q, size, cursor, at, only, text_in_summary=access == policy.FULL)
+
+        rows, more = await run_in_threadpool(read)
+        ctx.note_view(info, [f"clue:{r['stream_id']}" for r in rows], ["S2"])
+        bureau = ctx.services.settings.ledger.bureau
+        edges = [ClueEdge(cursor=encode_cursor(r["received_us"], r["stream_id"]),
+                          node=Clue.from_row(r, access, p.org_id, bureau, at)) for r in rows]
+        return ClueConnection(edges=edges, page_info=PageInfo(
+            has_next_page=more, end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=edges[0].cursor if edges else None))
+
+    @strawberry.field(description="The clue replayed as of a business moment (at) or a stream version")
+    async def clue_as_of(self, info: strawberry.Info, id: strawberry.ID, at: str | None = None,
+                         version: int | None = None) -> Clue:
+        if (at is None) == (version is None):
+            raise errors.ValidationFailed("give exactly one of at and version")
+        def read() -> tuple[Any, str, int, int]:
+            agg, access = _load(info, str(id))
+            at_us = moment_us(at) if at else 0
+            wanted = version if version is not None else _version_at(agg, at_us)
+            if wanted < 1:
+                raise errors.NotFound(f"clue {id} had not been received at {at}")
+            agg, access = _load(info, str(id), wanted)
+            return agg, access, wanted, at_us or to_us(datetime.fromisoformat(agg.last_occurred_at))
+
+        agg, access, wanted, at_us = await run_in_threadpool(read)
+        ctx = info.context
+        ctx.note_view(info, [f"clue:{agg.id}"], ["S2"])
+        return Clue.from_state(agg, access, ctx.principal.org_id, ctx.services.settings.ledger.bureau, at_us,
+                               as_of_version=wanted)

@@ -1,0 +1,64 @@
+"""``agencies``, ``agencyBoard(agencyId)`` and ``reviewBatches``."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+
+from api import policy
+from api.queries.moments import now_us
+from api.reads.registry import agencies, batch_ids, board
+from api.types.common import iso, page_size
+from api.types.notice import Notice
+from api.types.registry import Agency, AgencyBoard, ReviewBatch
+from domain.review_batch import ReviewBatch as BatchAggregate
+
+
+def _batch(agg: Any) -> ReviewBatch:
+    counts = agg.derived_counts()
+    return ReviewBatch(id=str(agg.id), batch_no=agg.batch_no, batch_kind=agg.batch_kind, title=agg.title,
+                       status=agg.status, opened_at=iso(agg.opened_at), closed_at=iso(agg.closed_at),
+                       scope_org_ids=list(agg.scope), files_sampled=len(agg.files),
+                       files_reviewed=counts["files_reviewed"], problems_found=counts["problems_found"],
+                       notices_issued=counts["notices_issued"], units_inspected=counts["units_inspected"],
+                       forms_filled=counts["forms_filled"], version=agg.version)
+
+
+@strawberry.type
+class RegistryQueries:
+    @strawberry.field(description="Supervised agencies and other organisations (liaisons: their own)")
+    async def agencies(self, info: strawberry.Info) -> list[Agency]:
+        ctx = info.context
+        p = ctx.require_principal()
+        access = policy.registry_access(p)
+        rows = await run_in_threadpool(agencies, ctx.services.reads)
+        if access == policy.OWN:
+            rows = [r for r in rows if r["id"] == p.org_id]
+        return [Agency(id=r["id"], name=r["name"], org_type=r["org_type"], supervised=r["supervised"],
+                       open_notices=r["open_notices"], clues=r["clues"] if access == policy.FULL else 0) for r in rows]
+
+    @strawberry.field(description="One agency's notices, deadlines, rectifications, interviews and problems")
+    async def agency_board(self, info: strawberry.Info, agency_id: strawberry.ID) -> AgencyBoard:
+        ctx = info.context
+        policy.board_access(ctx.require_principal(), str(agency_id))
+        at = now_us()
+        b = await run_in_threadpool(board, ctx.services.reads, str(agency_id), at)
+        bureau = ctx.services.settings.ledger.bureau
+        notices = [Notice.from_row(n, bureau, at) for n in b.pop("notices")]
+        return AgencyBoard(**b, notices=notices)
+
+    @strawberry.field(description="Case-file reviews and inspection campaigns, newest first")
+    async def review_batches(self, info: strawberry.Info, first: int | None = 100) -> list[ReviewBatch]:
+        ctx = info.context
+        policy.batch_access(ctx.require_principal())
+        size = page_size(first)
+
+        def read() -> list[Any]:
+            return [ctx.services.ledger.load(UUID(i), BatchAggregate) for i in batch_ids(ctx.services.reads, size)]
+
+        return [_batch(agg) for agg in await run_in_threadpool(read)]
+
+

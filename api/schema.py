@@ -1,0 +1,47 @@
+"""The GraphQL schema: queries (contract names), one mutation per command, subscriptions.
+
+``build_schema(settings)`` adds the configured limits; the SDL does not depend on settings. Nothing is
+built at import: ``api.schema:schema`` (for ``strawberry export-schema``) is created on first access.
+``python -m api.schema > schema.graphql`` refreshes the exported SDL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from api.config import ApiSettings
+from api.errors import CodedErrors
+from api.limits import schema_limits
+from api.mutations import build_mutation
+from api.queries.audit import AuditQueries
+from api.queries.clues import ClueQueries
+from api.queries.notices import NoticeQueries
+from api.queries.registry import RegistryQueries
+from api.queries.stats import StatsQueries
+from api.subscriptions import Subscription
+
+
+@strawberry.type(description="Reads of the ledger (eventually consistent read models; clue(id) is replayed)")
+class Query(ClueQueries, AuditQueries, NoticeQueries, RegistryQueries, StatsQueries):
+    pass
+
+
+def build_schema(settings: ApiSettings | None = None) -> strawberry.Schema:
+    return strawberry.Schema(query=Query, mutation=build_mutation(), subscription=Subscription,
+                             extensions=[CodedErrors, *schema_limits(settings)])
+
+
+def sdl() -> str:
+    return build_schema().as_str() + "\n"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "schema":
+        return build_schema()
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    print(sdl(), end="")

@@ -1,0 +1,79 @@
+"""Subscriptions over ``graphql-transport-ws``: ``clueEvents(clueId)`` and ``events(after)`` push events
+as they are recorded (the log is polled every ``subscription_poll`` seconds; nothing is held open in
+the database between polls). Redaction and access logging are those of the queries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from types import SimpleNamespace
+from typing import Any
+
+import anyio
+import strawberry
+from starlette.concurrency import run_in_threadpool
+
+from api import policy
+from api.context import clue_id as parse_id
+from api.reads.audit import shredded_tokens
+from api.redaction import partner_may_see
+from api.types.audit import LogEvent
+from domain import errors
+from domain.clue import Clue as ClueAggregate
+from projections.events import decode
+
+BATCH = 100
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Events of one clue as they are recorded (redacted for the caller)")
+    async def clue_events(self, info: strawberry.Info, clue_id: strawberry.ID) -> AsyncGenerator[LogEvent, None]:
+        ctx = info.context
+        p = ctx.require_principal()
+        access = policy.clue_access(p)
+        stream = parse_id(str(clue_id))
+        agg = await run_in_threadpool(ctx.services.ledger.load, stream, ClueAggregate)
+        if access == policy.PARTNER and not agg.shares.get(p.org_id):
+            raise errors.NotFound(f"no clue {stream} shared with {p.org_id}")
+        version = agg.version
+        transfers = {tid for tid, t in agg.transfers.items() if t["target_org_id"] == p.org_id}
+        published = set(agg.index)
+        redactor = ctx.redactor(await run_in_threadpool(shredded_tokens, ctx.services.reads))
+        while True:
+            stored = await run_in_threadpool(ctx.services.ledger.recorder.select_events, stream, gt=version)
+            for s in stored:
+                ev = _as_logged(s)
+                version = ev.version
+                if ev.event_type == "TransferProposed" and ev.data.get("target_org_id") == p.org_id:
+                    transfers.add(str(ev.data["transfer_id"]))
+                if access == policy.PARTNER:
+                    if not partner_may_see(ev.event_type, ev.data, p.org_id, transfers, published):
+                        continue
+                    published.add(ev.event_id)
+                ctx.note_view(info, [f"clue:{stream}"], ["S2"])
+                yield LogEvent.of(ev, redactor)
+            await anyio.sleep(ctx.services.settings.subscription_poll)
+
+    @strawberry.subscription(description="The ordered log after a position, as it grows (auditors)")
+    async def events(self, info: strawberry.Info, after: int = 0) -> AsyncGenerator[LogEvent, None]:
+        ctx = info.context
+        policy.log_access(ctx.require_principal())
+        position = max(after, 0)
+        redactor = ctx.redactor(await run_in_threadpool(shredded_tokens, ctx.services.reads))
+        while True:
+            batch = await run_in_threadpool(ctx.services.ledger.notifications, position, BATCH)
+            for n in batch:
+                ev = decode(n)
+                position = ev.position
+                if ev.meta.get("sensitivity") in ("S2", "S3") and ev.stream_type != "AccessLog":
+                    ctx.note_view(info, [f"stream:{ev.stream_id}"], [ev.meta["sensitivity"]])
+                yield LogEvent.of(ev, redactor)
+            if len(batch) < BATCH:
+                await anyio.sleep(ctx.services.settings.subscription_poll)
+
+
+def _as_logged(stored: Any) -> Any:
+    """A stored event of one stream as a LoggedEvent (no log position)."""
+    return decode(SimpleNamespace(id=None, originator_id=stored.originator_id,
+                                  originator_version=stored.originator_version, topic=stored.topic,
+                                  state=stored.state))

@@ -1,0 +1,131 @@
+"""Audit-trail entries (domain.md §7 ``audit_timeline``) and the raw log's events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.types.common import Actor, Approval, DocRef, LegalBasis, from_us
+from domain.labels import event_label
+
+
+def documents_in(meta: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every DocRef of an event: ``meta.documents`` and DocRef-shaped values of the payload."""
+    found: list[dict[str, Any]] = list(meta.get("documents", []))
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "content_hash" in value and "doc_id" in value:
+                found.append(value)
+                return
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(data)
+    return list({d["doc_id"]: d for d in found}.values())
+
+
+def approvals_of(meta: dict[str, Any]) -> list[Approval]:
+    return [Approval(approver_user_id=a.get("approver_user_id"), approver_role=a.get("approver_role", ""),
+                     decided_at=a.get("decided_at", ""), comment=a.get("comment")) for a in meta.get("approvals", [])]
+
+
+@strawberry.type(description="One event of a stream as recorded, with corrections and voids linked inline")
+class AuditEntry:
+    position: int
+    event_id: strawberry.ID
+    stream_id: strawberry.ID
+    version: int
+    event_type: str
+    occurred_at: datetime | None = strawberry.field(description="business time")
+    recorded_at: datetime | None = strawberry.field(description="when the ledger recorded it")
+    actor: Actor | None
+    on_behalf_of: JSON | None
+    approvals: list[Approval]
+    backdate_reason: str | None
+    legal_basis: list[LegalBasis]
+    documents: list[DocRef]
+    sensitivity: str | None
+    data: JSON = strawberry.field(description="the payload as recorded (redacted for the viewer)")
+    corrected_data: JSON = strawberry.field(description="the payload with the corrections known at knownAt")
+    voided: bool
+    event_hash: str | None
+    target_event_id: strawberry.ID | None = strawberry.field(description="for EventCorrected / EventVoided")
+    reason: str | None = strawberry.field(description="reason of a correction or void")
+    _corrections: strawberry.Private[list[str]]
+    _trail: strawberry.Private[dict[str, AuditEntry]]
+
+    @strawberry.field
+    def event_label(self) -> str:
+        return event_label(self.event_type)
+
+    @strawberry.field(description="EventCorrected / EventVoided entries that correct this event")
+    def corrected_by(self) -> list[AuditEntry]:
+        return [self._trail[c] for c in self._corrections if c in self._trail]
+
+    @strawberry.field(description="The event a correction or void applies to")
+    def target(self) -> AuditEntry | None:
+        return self._trail.get(str(self.target_event_id)) if self.target_event_id else None
+
+    @classmethod
+    def of(cls, e: dict[str, Any], trail: dict[str, AuditEntry], redactor: Any) -> AuditEntry:
+        meta, data = e["meta"], e["data"]
+        full = redactor.full
+        docs = documents_in(meta, data)
+        return cls(position=int(e["position"]), event_id=e["event_id"], stream_id=e["stream_id"],
+                   version=int(e["version"]), event_type=e["event_type"], occurred_at=from_us(e["occurred_us"]),
+                   recorded_at=from_us(e["recorded_us"]), actor=Actor.of(meta.get("actor")),
+                   on_behalf_of=meta.get("on_behalf_of"), approvals=approvals_of(meta),
+                   backdate_reason=(meta.get("backdate") or {}).get("reason") if full else None,
+                   legal_basis=[LegalBasis(instrument=b["instrument"], article=b.get("article"))
+                                for b in meta.get("legal_basis", [])],
+                   documents=[DocRef.of(d) for d in docs], sensitivity=meta.get("sensitivity"), data=data,
+                   corrected_data=e["corrected_data"], voided=bool(e["voided"]), event_hash=e.get("event_hash"),
+                   target_event_id=e.get("target_event_id"), reason=data.get("reason") if e.get("target_event_id")
+                   else None, _corrections=list(e["corrections"]), _trail=trail)
+
+
+def build_trail(entries: list[dict[str, Any]], redactor: Any) -> list[AuditEntry]:
+    trail: dict[str, AuditEntry] = {}
+    listed = []
+    for e in entries:
+        entry = AuditEntry.of(e, trail, redactor)
+        trail[e["event_id"]] = entry
+        if e["listed"]:
+            listed.append(entry)
+    return listed
+
+
+@strawberry.type(description="An event of the ordered log (auditors) or of a subscription")
+class LogEvent:
+    position: int | None
+    event_id: strawberry.ID
+    stream_id: strawberry.ID
+    stream_type: str
+    version: int
+    event_type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: Actor | None
+    sensitivity: str | None
+    data: JSON
+    meta: JSON
+
+    @strawberry.field
+    def event_label(self) -> str:
+        return event_label(self.event_type)
+
+    @classmethod
+    def of(cls, ev: Any, redactor: Any) -> LogEvent:
+        """From a ``projections.events.LoggedEvent``."""
+        meta = redactor.meta(ev.meta)
+        return cls(position=ev.position, event_id=ev.event_id, stream_id=ev.stream_id, stream_type=ev.stream_type,
+                   version=ev.version, event_type=ev.event_type, occurred_at=ev.occurred_at,
+                   recorded_at=ev.recorded_at, actor=Actor.of(meta.get("actor")), sensitivity=ev.meta.get("sensitivity"),
+                   data=redactor.data(ev.data), meta=meta)

@@ -1,0 +1,279 @@
+"""``svledger relay``: follows the notification log in order and publishes the partner feed (domain.md §11).
+
+Per partner (the share's ``partner_org_id``) one topic, ``sl.<env>.partner.<partner>.events.v1``
+(``SVLEDGER_TOPIC_TEMPLATE``), key = clue id so that each clue's events stay in order on one partition;
+CheckpointRecorded events go to ``sl.<env>.checkpoints.v1``. Values are structured CloudEvents built by
+``infra.partner_feed`` (the allowlist) and ``infra.relay_plan`` (routing, ``partnerseq``).
+
+Delivery is at least once and never leaves a gap: a batch is sent, ``producer.flush()`` must confirm
+every message (``acks=all``, idempotent producer when the library and broker allow it), and only then
+the position and the relay state are committed (``infra.relay_store``). A crash at any point re-sends
+the unconfirmed tail with identical bytes; consumers dedupe on the CloudEvent ``id``.
+
+The producer is created lazily and re-created after any failure, so a relay started while the broker is
+down waits and retries with backoff, and catches up when the broker returns. One relay is active at a
+time (``infra.relay_lock``); others wait as hot standbys.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from kafka import KafkaProducer
+from kafka.errors import KafkaConfigurationError, KafkaError, UnsupportedVersionError
+
+from infra import partner_feed as pf
+from infra.relay_lock import RelayLock
+from infra.relay_plan import Outgoing, Plan, Planner
+from infra.relay_store import RelayStore, relay_lag
+
+log = logging.getLogger("svledger.relay")
+
+DEFAULT_BOOTSTRAP = "localhost:9092"
+DEFAULT_TOPIC_TEMPLATE = "sl.{env}.partner.{partner}.events.v1"
+DEFAULT_CHECKPOINT_TOPIC = "sl.{env}.checkpoints.v1"
+DEV_ENVS = ("dev", "test", "demo", "ci")
+
+__all__ = ["Relay", "RelayConfig", "relay_lag", "BrokerUnavailable", "LockLost"]
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not confirm a batch (down, timed out, refused): nothing was committed."""
+
+
+class LockLost(Exception):
+    """This relay lost its single-active lock before committing: it steps back to standby."""
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    env: str = "dev"
+    bureau: str = "HQ"
+    topic_template: str = DEFAULT_TOPIC_TEMPLATE
+    checkpoint_template: str = DEFAULT_CHECKPOINT_TOPIC
+    pseudonym_key: bytes = pf.DEV_PSEUDONYM_KEY.encode()
+    schema_base: str = pf.DEFAULT_SCHEMA_BASE
+    batch_size: int = 500
+    delivery_timeout_ms: int = 30_000
+    poll_seconds: float = 0.2
+    max_backoff_seconds: float = 5.0
+    dev_pseudonym_key: bool = True
+
+    @classmethod
+    def from_env(cls, settings: Any, environ: Mapping[str, str] | None = None, **overrides: Any) -> RelayConfig:
+        """Settings first (if the lead adds these fields to ``Settings``), then ``SVLEDGER_*`` variables."""
+        env = os.environ if environ is None else environ
+
+        def pick(attr: str, var: str, default: Any) -> Any:
+            return getattr(settings, attr, None) or env.get(var) or default
+
+        key = pick("pseudonym_key", "SVLEDGER_PSEUDONYM_KEY", "")
+        values: dict[str, Any] = {
+            "bootstrap_servers": pick("kafka_bootstrap", "SVLEDGER_KAFKA_BOOTSTRAP", DEFAULT_BOOTSTRAP),
+            "env": settings.env, "bureau": settings.bureau,
+            "topic_template": pick("topic_template", "SVLEDGER_TOPIC_TEMPLATE", DEFAULT_TOPIC_TEMPLATE),
+            "checkpoint_template": pick("checkpoint_topic", "SVLEDGER_CHECKPOINT_TOPIC", DEFAULT_CHECKPOINT_TOPIC),
+            "pseudonym_key": (key or pf.DEV_PSEUDONYM_KEY).encode(), "dev_pseudonym_key": not key,
+            "schema_base": pick("schema_base_url", "SVLEDGER_SCHEMA_BASE_URL", pf.DEFAULT_SCHEMA_BASE),
+            "batch_size": int(env.get("SVLEDGER_RELAY_BATCH_SIZE") or 500),
+            "delivery_timeout_ms": int(env.get("SVLEDGER_KAFKA_DELIVERY_TIMEOUT_MS") or 30_000),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        config = cls(**values)
+        if config.dev_pseudonym_key and config.env not in DEV_ENVS:
+            raise ValueError(f"SVLEDGER_PSEUDONYM_KEY is required when SVLEDGER_ENV={config.env} "
+                             "(the built-in key is for development only)")
+        return config
+
+    def partner_topic(self, partner: str) -> str:
+        return self.topic_template.format(env=self.env, partner=pf.topic_safe(partner), bureau=self.bureau)
+
+    @property
+    def checkpoint_topic(self) -> str:
+        return self.checkpoint_template.format(env=self.env, bureau=self.bureau)
+
+
+def make_producer(config: RelayConfig) -> tuple[KafkaProducer, bool]:
+    """A producer with ``acks=all``, unbounded retries with backoff and, if the library and the broker
+    support it, idempotence; else ordering is kept with one request in flight. Raises KafkaError
+    (e.g. NoBrokersAvailable) if no broker answers: the caller retries."""
+    request_timeout = max(1_000, min(10_000, config.delivery_timeout_ms - 100))
+    wanted = {"bootstrap_servers": config.bootstrap_servers.split(","), "client_id": "svledger-relay",
+              "acks": "all", "retry_backoff_ms": 200, "reconnect_backoff_ms": 200, "reconnect_backoff_max_ms": 5_000,
+              "linger_ms": 5, "request_timeout_ms": request_timeout,
+              "delivery_timeout_ms": max(config.delivery_timeout_ms, request_timeout + 5),
+              "max_block_ms": min(10_000, config.delivery_timeout_ms), "bootstrap_timeout_ms": 5_000}
+    known = KafkaProducer.DEFAULT_CONFIG
+    common = {k: v for k, v in wanted.items() if k in known}
+    if "enable_idempotence" in known:
+        try:
+            return KafkaProducer(**common, enable_idempotence=True, max_in_flight_requests_per_connection=5), True
+        except (KafkaConfigurationError, UnsupportedVersionError) as exc:
+            log.warning("idempotent producer refused (%s): falling back to acks=all with one request in flight", exc)
+        return KafkaProducer(**common, enable_idempotence=False, max_in_flight_requests_per_connection=1), False
+    log.warning("kafka-python %s has no idempotent producer: acks=all with one request in flight",
+                getattr(__import__("kafka"), "__version__", "?"))
+    return KafkaProducer(**common, max_in_flight_requests_per_connection=1), False
+
+
+class Relay:
+    def __init__(self, ledger: Any, config: RelayConfig | None = None, *,
+                 producer_factory: Callable[[RelayConfig], tuple[Any, bool]] = make_producer) -> None:
+        self.ledger = ledger
+        self.config = config or RelayConfig.from_env(ledger.settings)
+        if self.config.dev_pseudonym_key:
+            log.warning("SVLEDGER_PSEUDONYM_KEY not set: staff pseudonyms use the built-in development key")
+        self.store = RelayStore(ledger.settings)
+        self.planner = Planner(ledger, self.config, self.store)
+        self.lock = RelayLock(ledger.settings)
+        self.producer_factory = producer_factory
+        self.producer: Any = None
+        self.idempotent: bool | None = None
+        self.published = 0
+        self._listener: Any = None
+
+    # -- one batch --------------------------------------------------------------------------------------------
+    def step(self) -> int:
+        """Plan, publish and commit the next batch; returns the number of log events it covered (0: caught up)."""
+        positions = self.store.positions()
+        start = min(positions.values(), default=0)
+        batch = self.ledger.recorder.select_notifications(start=start + 1, limit=self.config.batch_size)
+        if not batch:
+            return 0
+        plan = self.planner.plan(batch, positions)
+        if plan.messages:
+            self.publish(plan.messages)
+        self.commit(plan)
+        return len(batch)
+
+    def publish(self, messages: Sequence[Outgoing]) -> None:
+        """Send and wait until the broker confirmed every message; else BrokerUnavailable."""
+        try:
+            if self.producer is None:
+                self.producer, self.idempotent = self.producer_factory(self.config)
+                log.info("producer connected to %s (idempotent: %s)", self.config.bootstrap_servers, self.idempotent)
+            futures = [self.producer.send(m.topic, key=m.key, value=m.value, headers=pf.headers()) for m in messages]
+            self.producer.flush(timeout=self.config.delivery_timeout_ms / 1000 + 5)
+            for future in futures:
+                if not future.is_done:
+                    raise BrokerUnavailable("flush returned before every message was acknowledged")
+                if future.failed():
+                    raise BrokerUnavailable(f"the broker refused a message: {future.exception!r}")
+        except (KafkaError, BrokerUnavailable, OSError) as exc:
+            self._drop_producer()
+            if isinstance(exc, BrokerUnavailable):
+                raise
+            raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def commit(self, plan: Plan) -> None:
+        if not self.lock.held():
+            raise LockLost("the relay lock was lost before committing; not recording the batch")
+        self.store.commit(plan.position, plan.names, plan.shares, plan.sent)
+        self.planner.accept(plan)
+        self.published += len(plan.messages)
+        if plan.messages:
+            log.info("published %d message(s) up to position %d", len(plan.messages), plan.position)
+
+    def run_once(self) -> int:
+        """Catch up with the log head once (raises BrokerUnavailable if the broker fails)."""
+        total = 0
+        while True:
+            read = self.step()
+            if not read:
+                return total
+            total += read
+
+    # -- the loop ---------------------------------------------------------------------------------------------
+    def run(self, *, once: bool = False, stop: Callable[[], bool] = lambda: False,
+            deadline: float | None = None) -> bool:
+        """Hold the lock and keep publishing; with ``once`` return True when caught up (False if
+        stopped or past ``deadline``). Broker and database failures are retried with backoff."""
+        backoff, failing = 0.5, False
+        while not stop():
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            if not self.lock.held() and not self.lock.acquire(stop=stop):
+                return False
+            try:
+                self.run_once()
+                if failing:
+                    log.warning("relay recovered: caught up with the log")
+                backoff, failing = 0.5, False
+                if once:
+                    return True
+                self._wait()
+            except BrokerUnavailable as exc:
+                self.planner.reload()
+                (log.warning if not failing else log.debug)("broker unavailable (%s); retrying in %.1fs", exc, backoff)
+                failing = True
+                backoff = self._sleep(backoff, stop)
+            except LockLost as exc:
+                log.warning("%s", exc)
+                self.planner.reload()
+                self.lock.release()
+            except (psycopg.OperationalError, psycopg.InterfaceError, sqlite3.OperationalError) as exc:
+                log.warning("database unavailable (%s); retrying in %.1fs", exc, backoff)
+                self.planner_safe_reload()
+                self._close_listener()
+                self.store.db.close()
+                backoff = self._sleep(backoff, stop)
+        return False
+
+    def planner_safe_reload(self) -> None:
+        try:
+            self.planner.reload()
+        except Exception:  # noqa: BLE001 - the database is down; reload on the next successful step
+            pass
+
+    def _sleep(self, backoff: float, stop: Callable[[], bool]) -> float:
+        until = time.monotonic() + backoff
+        while time.monotonic() < until and not stop():
+            time.sleep(min(0.1, backoff))
+        return min(backoff * 2, self.config.max_backoff_seconds)
+
+    def _wait(self) -> None:
+        """Idle until new events: LISTEN/NOTIFY on PostgreSQL (with a 1 s safety poll), else a short poll."""
+        if not self.ledger.settings.is_postgres:
+            time.sleep(self.config.poll_seconds)
+            return
+        if self._listener is None:
+            self._listener = psycopg.connect(self.ledger.settings.database_url, autocommit=True, connect_timeout=5)
+            self._listener.execute(f"LISTEN {self.ledger.recorder.channel_name}")
+        if select.select([self._listener.fileno()], [], [], 1.0)[0]:
+            for _ in self._listener.notifies(timeout=0, stop_after=1000):
+                pass
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            except psycopg.Error:
+                pass
+            self._listener = None
+
+    def _drop_producer(self) -> None:
+        if self.producer is not None:
+            try:
+                self.producer.close(timeout=0)
+            except Exception:  # noqa: BLE001 - a broken producer is discarded whatever it says
+                pass
+            self.producer = None
+
+    def reset(self, partner: str | None = None) -> None:
+        self.store.reset(partner)
+        self.planner.reload()
+
+    def close(self) -> None:
+        self._drop_producer()
+        self._close_listener()
+        self.lock.release()
+        self.store.close()
