@@ -55,6 +55,12 @@ class Clue(ClueClosure, ClueInterviews, ClueTransfers, NoticeHolder):
         self.status_at = meta["occurred_at"]
         self._init_parts()
 
+    VOIDABLE = frozenset({"EvidenceRecorded", "NotificationPublished"})
+
+    def status_events(self) -> frozenset[str]:
+        """Everything but purely informational events changes status or a part others depend on (rule 17)."""
+        return frozenset(e["type"] for e in self.index.values()) - self.VOIDABLE
+
     @property
     def status(self) -> str:
         return lifecycle.display_status(self)

@@ -86,6 +86,8 @@ class ClueClosure(LedgerAggregate):
         o = self.objections.get(str(cmd.data["objection_id"]))
         require(o is not None, errors.NotFound, "no such objection")
         require(o["status"] == "open", errors.InvalidTransition, "the objection is already resolved")
+        if cmd.data["result"] == "upheld":
+            require(self.status in lifecycle.TERMINAL, errors.ReopenNotClosed, f"the clue is {self.status}, not closed")
         self.approve(cmd, agencies=self.agencies)
         eid = str(uuid4())
         refs = self.closing_refs("objection_review", subject=o["objection_id"])

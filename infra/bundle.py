@@ -35,7 +35,7 @@ def export_bundle(ledger: Any, stream_id: UUID) -> dict[str, Any]:
         pos = positions[s.originator_version]
         if pos not in index or index[pos] >= checkpoint["tree_size"]:
             break  # recorded after the checkpoint: not provable yet
-        events.append({"version": s.originator_version, "position": pos, "topic": s.topic,
+        events.append({"version": s.originator_version, "topic": s.topic,
                        "state_b64": base64.b64encode(s.state).decode(),
                        "event_hash": ledger.recorder.event_hash_of(str(stream_id), s.originator_version),
                        "leaf_index": index[pos],

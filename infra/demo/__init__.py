@@ -1,17 +1,26 @@
-"""Demo data (domain.md §12.1): ``load_demo`` records the ``demo_2024`` dataset through the command layer."""
+"""Demo data (domain.md §12): ``load_demo`` records the ``demo_2024`` dataset and ``load_fixture`` the statistics
+fixtures F-J, F-X and F-X2, all through the command layer (``Ledger.execute``), in recorded-time order, with
+deterministic ids and idempotency keys: loading twice records nothing the second time.
+
+Modules: ``plan`` (steps, ordering, deterministic ids), ``registry`` (汉渠市司法局, people, units), ``clues``
+(D1–D8), ``batches`` (HQ-RB-2024-01…06), ``reconsideration`` (行政复议 2023 Q4 – 2024), ``fixtures``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from infra.demo.fixtures import FIXTURES, load_fixture
 from infra.demo.plan import Plan
 from infra.ledger import Ledger
 
 PROFILES = ("demo_2024",)
+__all__ = ["FIXTURES", "PROFILES", "build_demo", "load_demo", "load_fixture"]
 
 
 def build_demo(profile: str = "demo_2024") -> Plan:
+    """The plan of a demo profile (nothing recorded yet)."""
     from infra.demo import batches, clues, reconsideration, registry
 
     if profile not in PROFILES:
@@ -26,4 +35,9 @@ def build_demo(profile: str = "demo_2024") -> Plan:
 
 def load_demo(ledger: Ledger, profile: str = "demo_2024",
               progress: Callable[[int, int], Any] | None = None) -> dict[str, Any]:
+    """Record ``profile`` into ``ledger``; ``progress(done, total)`` is called after each command.
+
+    Returns the counts (``commands``, ``recorded_commands``, ``recorded_events``, ``seconds``) and the ids:
+    ``clues`` (D1…D8 → stream id), ``batches`` (RB-2024-01… → stream id), ``reconsideration`` (case key →
+    stream id), ``d4_reporter_token``."""
     return build_demo(profile).run(ledger, progress)
