@@ -56,3 +56,17 @@ class CodedErrors(MaskErrors):
     def _copy(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
         return GraphQLError(message=message, nodes=error.nodes, source=error.source, positions=error.positions,
                             path=error.path, original_error=None, extensions=extensions)
+
+
+def is_client_error(error: GraphQLError) -> bool:
+    """A refusal or a bad request: expected, logged without a traceback."""
+    original = error.original_error
+    return original is None or isinstance(original, LedgerError)
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        if is_client_error(error):
+            log.info("refused: %s", error.message)
+        else:
+            log.error("unexpected error at %s", error.path, exc_info=error.original_error)

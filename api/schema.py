@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 
 from api.config import ApiSettings
-from api.errors import CodedErrors
+from api.errors import CodedErrors, log_errors
 from api.limits import schema_limits
 from api.mutations import build_mutation
 from api.queries.audit import AuditQueries
@@ -28,8 +30,13 @@ class Query(ClueQueries, AuditQueries, NoticeQueries, RegistryQueries, StatsQuer
     pass
 
 
+class LedgerSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        log_errors(errors)  # refusals are expected: no tracebacks in the log for them
+
+
 def build_schema(settings: ApiSettings | None = None) -> strawberry.Schema:
-    return strawberry.Schema(query=Query, mutation=build_mutation(), subscription=Subscription,
+    return LedgerSchema(query=Query, mutation=build_mutation(), subscription=Subscription,
                              extensions=[CodedErrors, *schema_limits(settings)])
 
 

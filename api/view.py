@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -51,6 +52,13 @@ class LedgerGraphQL(GraphQL):
                     await unauthenticated(exc.message)(scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A body (or GET ``variables``) that is JSON but not an object is a client error, not a crash."""
+        value = super().parse_json(data)
+        if value is not None and not isinstance(value, (dict, list)):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return value
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
         services: Services = request.app.state.services

@@ -14,12 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import append_many, append_one, catch_up, pending, scale
+from bench import append_many, append_one, catch_up, pending, scale, verify_rate
 from bench.common import Config, failed
 from bench.machine import machine_facts
 
@@ -29,7 +30,8 @@ MEASURES: dict[str, Callable[[Config], dict[str, Any]]] = {
     "append_16": append_many.run,
     "catch_up": catch_up.run,
     "scale": scale.run,
-    **{name: (lambda cfg, name=name: pending.run(name)) for name in pending.PENDING},
+    "verify": verify_rate.run,
+    **{name: (lambda cfg, name=name: pending.run(name)) for name in pending.PENDING if name != "verify"},
 }
 
 
@@ -65,6 +67,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                                           f"baseline_missed={r['baseline_missed']}",
                      "catch_up": lambda: f"{r['events']:,} events ({r['events_command_layer']:,} via commands)",
                      "scale": lambda: f"{r['large_events']:,} vs {r['small_events']:,} events",
+                     "verify": lambda: f"{r['events']:,} events written by the command layer",
                      "append_1": lambda: f"p50 {r['ours_p50_ms']} ms vs {r['baseline_p50_ms']} ms"}
             note = notes.get(r["name"], lambda: "")()
         else:
@@ -79,8 +82,13 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the measures: their scratch databases are dropped
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _terminate)
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")

@@ -158,7 +158,7 @@ def run(cfg: Config) -> dict[str, Any]:
             result = row(NAME, ours, base, UNIT, target=TARGET,
                          met=lambda x: x >= 0.8 and not (total["missed"] or total["duplicates"] or total["out_of_order"]),
                          command="acknowledgeReceipt on an existing clue (1 event)", writers=WRITERS,
-                         durable=durable(url), seconds_per_round=seconds, clues=len(sids),
+                         durable=durable(url), seconds_per_round=seconds, clues=len(sids), stream_length_max=max(versions.values()),
                          missed=total["missed"], duplicates=total["duplicates"], out_of_order=total["out_of_order"],
                          followed=total["followed"], baseline_missed=base_total["missed"],
                          baseline_out_of_order=base_total["out_of_order"],

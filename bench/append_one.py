@@ -29,7 +29,7 @@ def run(cfg: Config) -> dict[str, Any]:
     from infra.settings import Settings
 
     seconds = cfg.pick("append_seconds", 1, 3)
-    n_clues = cfg.pick("append_clues", 60, 400)
+    n_clues = cfg.pick("append_clues", 100, 400)
     with scratch_database("a1") as url:
         ledger = Ledger(Settings(database_url=url))
         conn = psycopg.connect(url, autocommit=True)
@@ -69,7 +69,7 @@ def run(cfg: Config) -> dict[str, Any]:
             return row(NAME, ours, base, UNIT, target=TARGET, met=lambda x: x >= 0.9,
                        command="acknowledgeReceipt on an existing clue (1 event)", writers=1,
                        durable=durable(url), seconds_per_round=seconds, clues=n_clues,
-                       ours_event_bytes=event_bytes, baseline_state_bytes=len(state),
+                       ours_event_bytes=event_bytes, stream_length_max=max(versions.values()), baseline_state_bytes=len(state),
                        ours_p50_ms=round(1000 * median(lat["ours"]), 3),
                        ours_p99_ms=round(1000 * percentile(lat["ours"], 0.99), 3),
                        baseline_p50_ms=round(1000 * median(lat["baseline"]), 3),

@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from bench import verify_rate
 from bench.common import Config, alternate, row, scratch_database
 from bench.workload import clone_rewritten, generate
 
@@ -29,13 +30,14 @@ def run(cfg: Config) -> dict[str, Any]:
     from projections.runner import Projector, all_projections
 
     n_events = cfg.pick("catch_up_events", 2_000, 100_000)
-    n_real = min(cfg.pick("catch_up_real", 260, 6_500), n_events)
+    n_real = min(cfg.pick("catch_up_real", 260, 3_900), n_events)
     with scratch_database("cu") as url:
         cfg.log(f"{NAME}: writing {n_real} events through the command layer")
         gen = generate(url, n_real, processes=1)
         ledger = Ledger(Settings(database_url=url))
         table = ledger.recorder.events_table_name
         try:
+            verify_rate.measure(cfg, url, ledger)  # on the genuine log only (copies have no recorded hashes)
             cfg.log(f"{NAME}: generated {gen}; copying up to {n_events}")
             clone_s = clone_rewritten(url, table, n_events - gen["events"])
             with psycopg.connect(url, autocommit=True) as conn:

@@ -119,6 +119,7 @@ class ClueClosure(LedgerAggregate):
     # -- merges (合并) -----------------------------------------------------------------------------------
     def merge(self, cmd: Cmd, absorbed: list[Any]) -> None:
         """Survivor side; ``absorbed`` are the other clues, each closed ``merged`` in the same save."""
+        require(self.status != "suspended", errors.ClueSuspended, "the surviving clue is suspended (中止)")
         require(self.status not in lifecycle.TERMINAL and self.status != "suspended", errors.InvalidTransition,
                 f"the surviving clue is {self.status}")
         require(str(cmd.data["survivor_clue_id"]) == str(self.id), errors.ValidationFailed,
@@ -152,6 +153,7 @@ class ClueClosure(LedgerAggregate):
             self.merged_into = data["survivor_clue_id"]
 
     def unmerge(self, cmd: Cmd, absorbed: list[Any]) -> None:
+        require(self.status != "suspended", errors.ClueSuspended, "the surviving clue is suspended (中止)")
         require(self.status != "closed", errors.InvalidTransition, "the surviving clue is closed")
         require(len(absorbed) == 1 and str(absorbed[0].id) in self.merged, errors.ValidationFailed,
                 "absorbed_clue_id was not merged into this clue")

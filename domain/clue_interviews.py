@@ -98,6 +98,7 @@ class ClueInterviews(LedgerAggregate):
         self.accountability[data["accountability_id"]] = {**data, "status": "referred"}
 
     def decide_accountability(self, cmd: Cmd) -> None:
+        lifecycle.check(self, cmd.event)
         a = self.accountability.get(str(cmd.data["accountability_id"]))
         require(a is not None, errors.NotFound, "no such accountability referral")
         require(a["status"] == "referred", errors.InvalidTransition, "accountability already decided")

@@ -81,6 +81,8 @@ class ClueTransfers(LedgerAggregate):
         self.transfers[data["transfer_id"]]["status"] = "rejected"
 
     def send_transfer(self, cmd: Cmd) -> None:
+        if str(cmd.data["transfer_id"]) not in self.transfers:
+            lifecycle.check(self, cmd.event)  # rule 1 before "no such transfer"
         t = self.transfer(cmd)
         if t["status"] in ("proposed", "rejected"):
             raise errors.TransferNotApproved(f"the transfer is {t['status']}: it needs approval before sending")

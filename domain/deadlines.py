@@ -316,13 +316,25 @@ def _shift(ob: Obligation, spec: PeriodSpec, calendar: WorkCalendar) -> Due:
     return _due_from_date(ob.due_date, spec, calendar)
 
 
+def _unrolled(ob: Obligation, spec: PeriodSpec, calendar: WorkCalendar) -> datetime:
+    """Where ``spec`` ends before rolling to a working day: the length limit compares granted lengths."""
+    if spec.fixed_due_date is not None:
+        return day_end(spec.fixed_due_date)
+    if spec.unit is Unit.HOUR or ob.due_date is None:
+        return ob.due_at + timedelta(hours=spec.length * (24 if spec.unit is Unit.CALENDAR_DAY else 1))
+    if spec.unit is Unit.CALENDAR_DAY:
+        return day_end(ob.due_date + timedelta(days=spec.length))
+    return day_end(calendar.add_working_days(ob.due_date, spec.length).date)
+
+
 def extend(ob: Obligation, granted: PeriodSpec | Mapping[str, Any], at: datetime, calendar: WorkCalendar) -> Obligation:
     """DeadlineExtensionGranted: previous due_date + granted, rolled (rule 15 limits)."""
     at, granted = _require_open(ob, at), PeriodSpec.from_dict(granted)
     if at >= ob.due_at:
         raise ExtensionAfterDue(f"extension at {at.isoformat()} ≥ due_at {ob.due_at.isoformat()}")
     rule, new = rule_by_id(ob.rule_id, ob.rule_version), _shift(ob, granted, calendar)
-    if len(ob.extensions) >= rule.max_extensions or new.due_at > _shift(ob, rule.max_extension, calendar).due_at:
+    too_long = _unrolled(ob, granted, calendar) > _unrolled(ob, rule.max_extension, calendar)
+    if len(ob.extensions) >= rule.max_extensions or too_long:
         raise ExtensionLimitExceeded(f"at most {rule.max_extensions} extension(s) of ≤ {rule.max_extension.to_dict()}",
                                      count=len(ob.extensions), granted=granted.to_dict())
     if new.due_at <= ob.due_at:

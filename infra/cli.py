@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from domain.errors import LedgerError
 from infra.bootstrap import build_ledger
@@ -20,7 +21,7 @@ from infra.render import event_json, history_table, notification_json
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Supervision Ledger: an event-sourced ledger for law-enforcement supervision (行政执法监督).")
 console = Console(width=max(Console().width, 150))
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 DB_OPTION = typer.Option(None, "--database-url", envvar="SVLEDGER_DATABASE_URL",
                          help="sqlite:///path (default ./svledger.db) or postgresql://user@host:port/db")
 
@@ -33,7 +34,7 @@ def coded_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except LedgerError as exc:
-            err.print(f"[bold red]{exc.code}[/]: {exc.message}", markup=True, highlight=False)
+            err.print(f"[bold red]{exc.code}[/]: {escape(exc.message)}", markup=True, highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper

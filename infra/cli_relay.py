@@ -24,7 +24,8 @@ BOOTSTRAP_OPTION = typer.Option(None, "--bootstrap-servers", envvar="SVLEDGER_KA
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING if not verbose else logging.INFO)
+    # kafka-python logs every refused connection at ERROR; the relay reports outages itself
+    logging.getLogger("kafka").setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
 def _stop_flag() -> Any:

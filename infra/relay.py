@@ -111,7 +111,8 @@ def make_producer(config: RelayConfig) -> tuple[KafkaProducer, bool]:
               "acks": "all", "retry_backoff_ms": 200, "reconnect_backoff_ms": 200, "reconnect_backoff_max_ms": 5_000,
               "linger_ms": 5, "request_timeout_ms": request_timeout,
               "delivery_timeout_ms": max(config.delivery_timeout_ms, request_timeout + 5),
-              "max_block_ms": min(10_000, config.delivery_timeout_ms), "bootstrap_timeout_ms": 5_000}
+              "max_block_ms": min(10_000, config.delivery_timeout_ms),
+              "bootstrap_timeout_ms": min(5_000, config.delivery_timeout_ms)}
     known = KafkaProducer.DEFAULT_CONFIG
     common = {k: v for k, v in wanted.items() if k in known}
     if "enable_idempotence" in known:
@@ -198,10 +199,12 @@ class Relay:
         """Hold the lock and keep publishing; with ``once`` return True when caught up (False if
         stopped or past ``deadline``). Broker and database failures are retried with backoff."""
         backoff, failing = 0.5, False
-        while not stop():
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-            if not self.lock.held() and not self.lock.acquire(stop=stop):
+
+        def halt() -> bool:
+            return stop() or (deadline is not None and time.monotonic() > deadline)
+
+        while not halt():
+            if not self.lock.held() and not self.lock.acquire(stop=halt):
                 return False
             try:
                 self.run_once()
@@ -215,7 +218,7 @@ class Relay:
                 self.planner.reload()
                 (log.warning if not failing else log.debug)("broker unavailable (%s); retrying in %.1fs", exc, backoff)
                 failing = True
-                backoff = self._sleep(backoff, stop)
+                backoff = self._sleep(backoff, halt)
             except LockLost as exc:
                 log.warning("%s", exc)
                 self.planner.reload()
@@ -225,7 +228,7 @@ class Relay:
                 self.planner_safe_reload()
                 self._close_listener()
                 self.store.db.close()
-                backoff = self._sleep(backoff, stop)
+                backoff = self._sleep(backoff, halt)
         return False
 
     def planner_safe_reload(self) -> None:

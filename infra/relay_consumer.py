@@ -27,6 +27,7 @@ from infra.settings import Settings
 from projections.db import ReadDb
 
 log = logging.getLogger("svledger.partner")
+JOIN_TIMEOUT = 60.0  # seconds to wait for the group coordinator to assign partitions
 DDL = (
     "CREATE TABLE IF NOT EXISTS partner_inbox (event_id TEXT PRIMARY KEY, partner TEXT NOT NULL, "
     "clue_id TEXT NOT NULL, partnerseq BIGINT, event_type TEXT NOT NULL, occurred_at TEXT, recorded_at TEXT, "
@@ -128,9 +129,13 @@ def consume(settings: Settings, *, bootstrap_servers: str, topic: str, partner: 
         else:
             consumer.subscribe([topic])
         idle_since = time.monotonic()
+        join_deadline = idle_since + JOIN_TIMEOUT
         while not stop():
             polled = consumer.poll(timeout_ms=500)
             records = [r for batch in polled.values() for r in batch]
+            if not assign and not consumer.assignment() and time.monotonic() < join_deadline:
+                idle_since = time.monotonic()  # still joining the group: not idle yet
+                continue
             if records:
                 inbox.store(partner, group, records, report, track_offsets=assign)
                 if not assign:

@@ -167,6 +167,8 @@ def _yaml(value: Any, indent: int = 0) -> list[str]:
         for k, v in value.items():
             if isinstance(v, (dict, list)) and v:
                 lines += [f"{pad}{k}:", *_yaml(v, indent + 1)]
+            elif isinstance(v, str) and "\n" in v:
+                lines += [f"{pad}{k}: |", *[f"{pad}  {line}".rstrip() for line in v.splitlines()]]
             else:
                 lines.append(f"{pad}{k}: {_scalar(v)}")
         return lines

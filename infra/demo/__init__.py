@@ -39,5 +39,7 @@ def load_demo(ledger: Ledger, profile: str = "demo_2024",
 
     Returns the counts (``commands``, ``recorded_commands``, ``recorded_events``, ``seconds``) and the ids:
     ``clues`` (D1…D8 → stream id), ``batches`` (RB-2024-01… → stream id), ``reconsideration`` (case key →
-    stream id), ``d4_reporter_token``."""
+    stream id), ``d4_reporter_token``. A fixture name (``F-J``, ``F-X``, ``F-X2``) loads that fixture."""
+    if profile in FIXTURES:
+        return load_fixture(ledger, profile, progress)
     return build_demo(profile).run(ledger, progress)

@@ -12,21 +12,21 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from domain.catalogue.review import grade_for
-from infra.demo.batch_texts import (CASE_FILE_PROBLEMS, CASE_REF_PREFIX, ENFORCEMENT_TYPES, INSPECTION_FEEDBACK,
-                                    MEASURES, REVIEW_SUGGESTION, SELF_REPORTED, SEVERITY_POINTS, WORK_TIP)
-from infra.demo.plan import CALENDAR, CST, Plan, d, obligation_of
+from infra.demo.batch_texts import (
+    CASE_FILE_PROBLEMS,
+    CASE_REF_PREFIX,
+    ENFORCEMENT_TYPES,
+    INSPECTION_FEEDBACK,
+    MEASURES,
+    REVIEW_SUGGESTION,
+    SELF_REPORTED,
+    SEVERITY_POINTS,
+    WORK_TIP,
+)
+from infra.demo.plan import CALENDAR, CST, Plan, d, obligation_of, working_days
 from infra.demo.registry import SCHEDULER, STAFF, SUP1, SUP2, UNITS, liaison
 
 ST1, ST2, ST3, ST4, ST5, ST6 = STAFF
-
-
-def workdays(start: str, end: str) -> list[date]:
-    day, last, days = d(start), d(end), []
-    while day <= last:
-        if CALENDAR.is_working_day(day):
-            days.append(day)
-        day += timedelta(days=1)
-    return days
 
 
 def spread(n: int, days: list[date]) -> list[date]:
@@ -81,7 +81,8 @@ class Batch:
         nid = self.uid("notice", n)
         self("issueNoticeInBatch", {"notice_id": nid, "notice_type": kind, "doc_number": number,
                                     "recipient_org_id": recipient, "problem_refs": list(refs),
-                                    "requirements": requirements, "document": self.doc(doc_name, f"notice:{n}", number)},
+                                    "requirements": requirements,
+                                    "document": self.doc(doc_name, f"notice:{n}", number)},
              issue, who, approver, key=f"notice:{n}:issue")
         self("serveNoticeInBatch", {"notice_id": nid, "method": "direct",
                                     "service_receipt": self.doc(f"送达回证({number})", f"receipt:{n}")},
@@ -127,7 +128,8 @@ def sample_and_review(b: Batch, files: list[tuple[str, int]], *, sample_day: str
                                 "source": "reviewer"}, day, reviewers[i % len(reviewers)], key=f"problem:{i}:{k}")
         score = round(100 - points - (i % 3) * 1.5, 1)
         pair = [reviewers[i % len(reviewers)], reviewers[(i + 1) % len(reviewers)]]
-        b("reviewCaseFile", {"case_file_id": sampled[i]["case_file_id"], "reviewer_user_ids": [r["user_id"] for r in pair],
+        b("reviewCaseFile", {"case_file_id": sampled[i]["case_file_id"],
+                             "reviewer_user_ids": [r["user_id"] for r in pair],
                              "score": score, "grade": grade_for(score), "problem_ids": ids,
                              "review_form": b.doc(f"行政执法案卷评查表({sampled[i]['case_ref']})", f"form:{i}")},
           day, pair[0], key=f"review:{i}")
@@ -146,7 +148,7 @@ def monthly(plan: Plan, n: int, agencies: list[str], *, open_day: str, sample_da
            standard="《汉渠市行政执法案卷评查办法》评查标准(百分制)")
     pattern = {0: (7, 8, 7), 1: (8, 8, 7)}
     files = [(a, c) for j, a in enumerate(agencies) for c in pattern[j % 2]]
-    problems = sample_and_review(b, files, sample_day=sample_day, review_days=workdays(*review), reviewers=team,
+    problems = sample_and_review(b, files, sample_day=sample_day, review_days=working_days(*review), reviewers=team,
                                  year=2023, first_no=101 + 50 * n, last_closed=date(2024, 2, 20))
     for j, agency in enumerate(agencies):
         number = f"汉司评建〔2024〕{4 * (n - 1) + j + 1}号"
@@ -167,7 +169,7 @@ def annual(plan: Plan) -> None:
            covered=("2023-01-01", "2023-12-31"), teams=[("市司法局案卷评查小组组长(分管副局长)", team)],
            standard="《汉渠市行政执法案卷评查办法》评查标准(百分制)")
     files = [(u, (1, 2, 3, 2)[k % 4]) for j, u in enumerate(units) for k in range(3 if j < 15 else 2)]
-    sample_and_review(b, files, sample_day="2024-06-20", review_days=workdays("2024-07-22", "2024-08-30"),
+    sample_and_review(b, files, sample_day="2024-06-20", review_days=working_days("2024-07-22", "2024-08-30"),
                       reviewers=team, year=2023, first_no=11, last_closed=date(2023, 12, 22))
     problems = sum(c for _, c in files)
     b("publishNotificationInBatch", {"notification_id": b.uid("notification"), "scope": "government_wide",
@@ -187,7 +189,7 @@ def self_inspection(plan: Plan) -> None:
            covered=("2023-01-01", "2024-06-30"), teams=[("行政执法协调监督科科长", [ST4, ST5])])
     reports = [(u, k) for j, u in enumerate(units) for k in range(2 if j < 23 else 1)]
     on_paper = {"A06", "A13", "A19", "A22", "A26"}  # paper 自查表 keyed in by staff on the unit's behalf
-    for n, ((unit, k), day) in enumerate(zip(reports, spread(len(reports), workdays("2024-05-06", "2024-06-28")),
+    for n, ((unit, k), day) in enumerate(zip(reports, spread(len(reports), working_days("2024-05-06", "2024-06-28")),
                                             strict=True)):
         category, severity, text = SELF_REPORTED[(n * 7) % len(SELF_REPORTED)]
         data = {"problem_id": b.uid("problem", unit, k), "agency_id": unit, "category": category,
@@ -208,7 +210,7 @@ def follow_up(plan: Plan) -> None:
     title = "“一规划两方案”贯彻落实情况专项督察“回头看”"
     b.open("2024-04-15", ST5, SUP1, kind="special_inspection_followup", title=title, scope=units,
            covered=("2023-01-01", "2024-03-31"), teams=[("市委依法治市办秘书科科长", [ST5, ST6])])
-    reports = spread(16, workdays("2024-05-06", "2024-05-14"))
+    reports = spread(16, working_days("2024-05-06", "2024-05-14"))
     late = units.index("A24")
     for j, unit in enumerate(units):
         if j == late:
@@ -247,12 +249,12 @@ def rule_of_law(plan: Plan) -> None:
              ("督查组组长(市委依法治市办副主任)", [ST5, ST6])]
     b.open("2024-05-13", ST1, SUP2, kind="rule_of_law_inspection", title=title, scope=units,
            covered=("2023-01-01", "2024-04-30"), teams=teams)
-    for j, (unit, day) in enumerate(zip(units, spread(12, workdays("2024-05-20", "2024-05-31")), strict=True)):
+    for j, (unit, day) in enumerate(zip(units, spread(12, working_days("2024-05-20", "2024-05-31")), strict=True)):
         leader, members = teams[j % 3]
         b("inspectUnit", {"agency_id": unit, "team_id": b.uid("team", j % 3 + 1),
                           "methods": ["hearing_report", "individual_talk", "document_review"]},
           day, members[0], key=f"inspect:{unit}")
-    reports = spread(12, workdays("2024-07-01", "2024-07-12"))
+    reports = spread(12, working_days("2024-07-01", "2024-07-12"))
     for j, unit in enumerate(units):
         verify = min(CALENDAR.add_working_days(reports[j], 2).date, d("2024-07-17"))
         b.notice(j, kind="inspection_feedback", number=f"汉法督反〔2024〕{j + 1}号", doc_name="法治督察反馈意见",

@@ -12,7 +12,17 @@ from typing import Any
 
 from domain.identity import identity_stream_id
 from infra.demo.plan import Plan, obligation_of, t
-from infra.demo.registry import GOVERNMENT, INT, JWJW, RECON_OFFICE, SCHEDULER, STAFF, SUP1, SUP2, liaison
+from infra.demo.registry import (
+    GOVERNMENT,
+    INT,
+    JWJW,
+    RECON_OFFICE,
+    SCHEDULER,
+    STAFF,
+    SUP1,
+    SUP2,
+    liaison,
+)
 
 ST1, ST2, ST3, ST4, ST5, ST6 = STAFF
 VIDEO, KMS_KEY = "video/mp4", "kms:hq/vault/2024"
@@ -74,7 +84,8 @@ def d1_d2(plan: Plan) -> None:
        "2024-01-15 09:10", INT, external_refs=hotline_ref("HQ12345-20240115-0387"))
     d1("registerClue", {}, "2024-01-15 09:40", ST1)
     d1("acknowledgeReceipt", {"method": "platform", "recipient": "hotline_platform"}, "2024-01-15 10:05", INT)
-    d2("receiveClue", {"channel": "media", "subject_agency_ids": ["A02"], "reporter": reporter(None, kind="organization"),
+    d2("receiveClue", {"channel": "media", "subject_agency_ids": ["A02"],
+                       "reporter": reporter(None, kind="organization"),
                        "summary": "汉渠融媒报道:东湖夜市城管执法人员与摊主发生肢体冲突,现场视频在网络传播,"
                                   "引发社会关注。"}, "2024-01-17 09:20", ST3)
     d2("registerClue", {}, "2024-01-17 09:50", ST3)
@@ -178,7 +189,8 @@ def d4_d5(plan: Plan) -> None:
     rep = plan.token("reporter", "D4")  # scenarios 5 and 10; D5 is the same writer's repeated letter
     plan.ids["d4_reporter_token"] = rep
     seal(plan, rep, "reporter", "2024-03-06 09:00", ST3)
-    c("receiveClue", {"channel": "letter_visit", "subject_agency_ids": ["A01"], "reporter": reporter(rep, real_name=True),
+    c("receiveClue", {"channel": "letter_visit", "subject_agency_ids": ["A01"],
+                      "reporter": reporter(rep, real_name=True),
                       "summary": "实名来信反映:市场监督管理局对其经营的小超市销售过期食品(货值不足百元)处以五万元"
                                  "罚款,未考虑首次违法、及时改正等情节,处罚明显过重。"},
       "2024-03-04 10:00", ST3, recorded=t("2024-03-06 09:05"),
@@ -284,9 +296,10 @@ def d6(plan: Plan) -> None:
                           "transfer_kind": "official_misconduct", "report_doc": c.doc("关于移送问题线索的请示"),
                           "materials": [{"material_type": "transfer_letter", "doc": c.doc("问题线索移送函")},
                                         {"material_type": "clue_materials",
-                                         "doc": c.doc("问题线索材料", sensitivity="S2")},
-                                        {"material_type": "finding_report",
-                                         "doc": c.doc("核查认定报告", sensitivity="S2")}]}, "2024-05-21 10:00", ST2)
+                                         "doc": c.doc("问题线索材料", sensitivity="S2")}]}, "2024-05-21 10:00", ST2)
+    # scenario 2: the approval is refused until the finding report is attached (refusals record nothing)
+    c("attachTransferMaterials", {"transfer_id": transfer, "materials": [
+        {"material_type": "finding_report", "doc": c.doc("核查认定报告", sensitivity="S2")}]}, "2024-05-21 15:30", ST2)
     c("approveTransfer", {"transfer_id": transfer}, "2024-05-22 10:00", SUP1, SUP2)
     c("sendTransfer", {"transfer_id": transfer, "sent_via": "official_letter",
                        "transfer_letter": c.doc("问题线索移送函", "汉司监移〔2024〕1号"),
@@ -366,7 +379,8 @@ def d7_d8(plan: Plan) -> None:
                                "delivery": "delivered", "document": c.doc("问题线索办理结果函")}, "2024-08-02 10:00", ST5)
 
     c8 = Clue(plan, "D8")
-    c8("receiveClue", {"channel": "online_platform", "subject_agency_ids": [], "reporter": reporter(None, kind="anonymous"),
+    c8("receiveClue", {"channel": "online_platform", "subject_agency_ids": [],
+                       "reporter": reporter(None, kind="anonymous"),
                        "summary": "网络问政平台匿名留言:“执法部门乱来,希望管一管”,未提供具体单位、时间及事实。"},
        "2024-06-03 09:30", ST6)
     c8("registerClue", {}, "2024-06-03 10:00", ST6)

@@ -23,10 +23,15 @@ from datetime import date, datetime, time
 from typing import Any
 
 from domain.catalogue.review import grade_for
-from infra.demo.batches import Batch, spread, workdays
-from infra.demo.plan import CALENDAR, CST, Plan, actor, d
-from infra.demo.reconsideration import Case, due_date, plan_case, working_days
-from infra.demo.registry import UNIT_NAMES, other_supervisor, register_orgs, register_user
+from infra.demo.batches import Batch, spread
+from infra.demo.plan import CALENDAR, CST, Plan, actor, d, working_days
+from infra.demo.reconsideration import Case, due_date, plan_case
+from infra.demo.registry import (
+    UNIT_NAMES,
+    other_supervisor,
+    register_orgs,
+    register_user,
+)
 from infra.ledger import Ledger
 
 FIXTURES = ("F-J", "F-X", "F-X2")
@@ -38,7 +43,8 @@ def _people(bureau: str) -> dict[str, dict[str, str]]:
     return {"setup": actor("svledger-setup", "admin", bureau), "admin": actor(f"u-{low}-admin-1", "admin", bureau),
             "staff1": actor(f"u-{low}-staff-1", "supervision_staff", bureau),
             "staff2": actor(f"u-{low}-staff-2", "supervision_staff", bureau),
-            "sup1": actor(f"u-{low}-sup-1", "supervisor", bureau), "sup2": actor(f"u-{low}-sup-2", "supervisor", bureau)}
+            "sup1": actor(f"u-{low}-sup-1", "supervisor", bureau),
+            "sup2": actor(f"u-{low}-sup-2", "supervisor", bureau)}
 
 
 def _registry(plan: Plan, bureau: str, departments: int, day: str) -> list[str]:
@@ -80,7 +86,8 @@ def _cases(plan: Plan, bureau: str, key: str, received: list[date], rng: random.
         else:
             accepted += 1
             c.outcome, c.recon_no = outcome, f"{prefix}〔{day.year}〕{accepted}号"
-            c.closed = rng.choice(working_days(CALENDAR.add_working_days(decided, 10).date, due_date(decided, "ordinary")))
+            first = CALENDAR.add_working_days(decided, 10).date
+            c.closed = rng.choice(working_days(first, due_date(decided, "ordinary")))
         who = p["staff1"] if n % 2 else p["staff2"]
         ids[c.key] = plan_case(plan, c, n, who, (p["sup1"], p["sup2"]), ("administrative_penalty", f"{c.respondent}罚"))
     return ids
@@ -121,7 +128,7 @@ def fixture_j(plan: Plan) -> None:
                 "enforcement_type": ("penalty", "license", "compulsion", "inspection")[i % 4],
                 "closed_on": date(2019, 6, 28 - i % 27).isoformat()} for i, (dept, _) in enumerate(files)]
     b("sampleCaseFiles", {"files": sampled, "sampling": "random"}, "2019-09-06", p["staff1"], key="sample")
-    for i, day in enumerate(spread(len(sampled), workdays("2019-10-08", "2019-11-29"))):
+    for i, day in enumerate(spread(len(sampled), working_days("2019-10-08", "2019-11-29"))):
         score = round(62 + (i * 37 % 360) / 10, 1)
         b("reviewCaseFile", {"case_file_id": sampled[i]["case_file_id"], "score": score, "grade": grade_for(score),
                              "reviewer_user_ids": [p["staff1"]["user_id"], p["staff2"]["user_id"]],

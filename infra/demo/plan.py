@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -40,6 +40,17 @@ def t(text: str) -> datetime:
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def working_days(start: date | str, end: date | str) -> list[date]:
+    """The working days from ``start`` to ``end`` inclusive (调休 days count, holidays do not)."""
+    day, last = (d(x) if isinstance(x, str) else x for x in (start, end))
+    days = []
+    while day <= last:
+        if CALENDAR.is_working_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
 
 
 def actor(user_id: str, role: str, org_id: str) -> dict[str, str]:
@@ -127,8 +138,8 @@ class Plan:
             label = f"{label}:{self._labels[label]}"
         elif self._labels[label] > 1:
             raise ValueError(f"key {key} planned twice")
-        step = Step(len(self.steps), command, input, at, actor, stream,
-                    str(uuid5(NAMESPACE_URL, f"svledger:{scope or self.profile}:key:{label}")), list(approvers), recorded,
+        idempotency_key = str(uuid5(NAMESPACE_URL, f"svledger:{scope or self.profile}:key:{label}"))
+        step = Step(len(self.steps), command, input, at, actor, stream, idempotency_key, list(approvers), recorded,
                     meta, lazy_meta)
         self.steps.append(step)
         return step
@@ -172,10 +183,10 @@ class Plan:
             meta = {"idempotency_key": s.key, **s.meta, **(s.lazy_meta(ledger) if s.lazy_meta else {})}
             try:
                 result = script.run(s.command, data, at=s.at, actor=s.actor, stream=s.stream,
-                                    approvers=s.approvers, recorded=s.recorded, **meta)
-            except Exception as exc:
-                raise RuntimeError(f"{self.profile}: step {s.command} at {s.at.isoformat()} "
-                                   f"(stream {s.stream}) failed: {exc}") from exc
+                                    approvers=s.approvers, recorded=s.recorded.astimezone(timezone.utc), **meta)
+            except Exception as exc:  # keep the ledger's error (and its code); say which step failed
+                exc.add_note(f"{self.profile}: step {s.command} at {s.at.isoformat()} (stream {s.stream})")
+                raise
             if not result.get("repeated"):
                 new_steps += 1
                 new_events += len(result["events"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from infra.demo.plan import CALENDAR, Plan, d
+from infra.demo.plan import CALENDAR, Plan, d, working_days
 from infra.demo.registry import STAFF, SUP1, SUP2
 
 SEED = 20240718
@@ -62,15 +62,6 @@ class Case:
     decision: str | None = None  # the acceptance decision when not accepted (default not_accepted)
     supplement: date | None = None  # 补正 requested on this day
     legacy: bool = False  # imported historical case (legacy-only outcomes allowed)
-
-
-def working_days(start: date, end: date) -> list[date]:
-    days, day = [], start
-    while day <= end:
-        if CALENDAR.is_working_day(day):
-            days.append(day)
-        day += timedelta(days=1)
-    return days
 
 
 def due_date(accepted: date, procedure: str) -> date:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from infra.demo.plan import CALENDAR, Plan, actor
 from domain.registry import config_stream_id, org_stream_id, user_stream_id
+from infra.demo.plan import CALENDAR, Plan, actor
 
 BUREAU, BUREAU_NAME, CITY = "HQ", "汉渠市司法局", "汉渠市"
 UNIT_NAMES = ("市场监督管理局", "城市管理执法局", "交通运输局", "生态环境局", "自然资源和规划局", "卫生健康委员会",

@@ -253,3 +253,66 @@ def test_no_reconsideration_event_between_07_01_and_07_18(demo: dict[str, Any]) 
     for sid in demo["first"]["reconsideration"].values():
         for ev in _events(ledger, sid):
             assert not H1[1] <= _when(ev.meta["occurred_at"]) < PART_A_END
+
+
+def test_d6_materials_completed_before_approval_and_seconded_staff_conflicted(demo: dict[str, Any]) -> None:
+    ledger, sid = demo["ledger"], demo["first"]["clues"]["D6"]
+    types = [type(e).__name__ for e in _events(ledger, sid)]
+    assert types.index("TransferProposed") < types.index("TransferMaterialsAttached") < types.index("TransferApproved")
+    assert types.index("PartnerShareGranted") == types.index("TransferSent") - 1
+    at = datetime(2024, 4, 16, 10, tzinfo=CST)
+    assert ledger.context.is_conflicted("u-staff-6", ["A03"], at)  # scenario 9: seconded from A03 until 2023-08
+    assert not ledger.context.is_conflicted("u-staff-2", ["A03"], at)
+
+
+def test_plan_is_deterministic() -> None:
+    from infra.demo import build_demo
+
+    first, second = build_demo().check(), build_demo().check()
+    assert [(s.key, s.at, s.recorded) for s in first] == [(s.key, s.at, s.recorded) for s in second]
+    assert len({s.key for s in first}) == len(first)
+
+
+# -- fixtures (SQLite) -------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from infra.demo import load_fixture
+
+    ledger = Ledger(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('fixtures') / 'f.db'}"))
+    try:
+        loaded = {name: load_fixture(ledger, name) for name in ("F-J", "F-X", "F-X2")}
+        again = {name: load_fixture(ledger, name)["recorded_events"] for name in loaded}
+        yield {"ledger": ledger, "loaded": loaded, "again": again}
+    finally:
+        ledger.close()
+
+
+def _by_year(ledger: Ledger, loaded: dict[str, Any], year: str) -> list[Any]:
+    cases = [ledger.load(UUID(s)) for s in loaded["reconsideration"].values()]
+    return [c for c in cases if c.received_at.startswith(year)]
+
+
+def test_fixture_j_acceptance_rate_and_review(fixtures: dict[str, Any]) -> None:
+    ledger, loaded = fixtures["ledger"], fixtures["loaded"]["F-J"]
+    y2019, y2018 = _by_year(ledger, loaded, "2019"), _by_year(ledger, loaded, "2018")
+    assert len(y2019) == 29 and len(y2018) == 39
+    assert Counter(c.decision for c in y2019) == {"accepted": 22, "not_accepted": 4, "deemed_withdrawn": 1,
+                                                  "referred_to_competent_authority": 1,
+                                                  "suspended_pending_litigation": 1}
+    batch = ledger.load(UUID(loaded["batches"]["JH-RB-2019-01"]))
+    assert batch.batch_no == "JH-RB-2019-01" and len(batch.reviews) == 165
+    assert len({f["agency_id"] for f in batch.files.values()}) == 19
+    first = ledger.stream_events(UUID(next(iter(loaded["reconsideration"].values()))))[0]
+    assert first.meta["actor"]["org_id"] == "JH" and first.meta["backdate"]["approved_by"] == "u-jh-sup-1"
+
+
+def test_fixture_x_dispositions_and_x2_withdrawals(fixtures: dict[str, Any]) -> None:
+    ledger, loaded = fixtures["ledger"], fixtures["loaded"]
+    x = _by_year(ledger, loaded["F-X"], "2016")
+    assert len(x) == 753 and all(c.legacy_import for c in x)
+    assert Counter(c.outcome or c.decision for c in x) == {
+        "upheld": 323, "revoked": 75, "terminated": 180, "confirmed_illegal": 7, "not_accepted": 12,
+        "not_supported": 2, "enforcement_suspended": 1, "other": 112, "unclassified": 41}
+    x2 = _by_year(ledger, loaded["F-X2"], "2017")
+    assert len(x2) == 95 and sum(c.outcome == "settled_withdrawn" for c in x2) == 24
+    assert fixtures["again"] == {"F-J": 0, "F-X": 0, "F-X2": 0}

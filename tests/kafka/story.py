@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from domain import errors
+from domain.base import value_hash
 from infra.ledger import Ledger
 from infra.script import Script
 
@@ -24,6 +26,8 @@ CANARY_NAME = "金丝雀张三"
 CANARY_REPORTER_TOKEN = "pt_" + "canaryreporterzzzzzzzzzzz2"[:26]
 CANARY_ACCUSED_TOKEN = "pt_" + "canaryaccusedqqqqqqqqqqqq7"[:26]
 CANARY_STORAGE = "dms://canary-storage"
+# an accused person's token: visible to the partner only in events of its own transfer (§11)
+ACCUSED_OWN_TRANSFER = "pt_" + "accusedvisibletothepartner"[:26]
 STAFF_IDS = ("u-staff-1", "u-staff-2", "u-sup-1", "u-sup-2")
 CANARIES = (CANARY_NAME, CANARY_REPORTER_TOKEN, CANARY_ACCUSED_TOKEN, CANARY_STORAGE, *STAFF_IDS)
 
@@ -90,6 +94,11 @@ class Story:
                                      "materials": [{"material_type": "transfer_letter", "doc": doc(f"{code} 移送函")},
                                                    {"material_type": "clue_materials", "doc": doc(f"{code} 线索材料")}]},
                  clue, actor=STAFF2)
+        try:  # scenario 2: approving without finding_report is refused
+            self.run("approveTransfer", {"transfer_id": transfer}, clue, actor=SUPERVISOR, approvers=(SUPERVISOR2,))
+            raise AssertionError("approval without finding_report must fail")
+        except errors.TransferMissingMaterials:
+            pass
         self.run("attachTransferMaterials", {"transfer_id": transfer, "materials": [
             {"material_type": "finding_report", "doc": doc(f"{code} 核查认定报告")}]}, clue, actor=STAFF2)
         self.run("approveTransfer", {"transfer_id": transfer}, clue, actor=SUPERVISOR, approvers=(SUPERVISOR2,))
@@ -111,6 +120,21 @@ class Story:
                  external_refs=[{"system": "discipline_inspection", "ref": f"汉纪监收〔2024〕{code}号"}])
         self.run("receiveTransferDecision", {"transfer_id": transfer, "decision": "preliminary_verification",
                                              "decision_doc": doc(f"{code} 处置情况告知书")}, clue)
+
+    def refer_accountability(self, clue: UUID, code: str, transfer: str) -> None:
+        self.run("referAccountability", {"accountability_id": self.uid(code, "accountability"), "target_org_id": "A03",
+                                         "target_person_tokens": [ACCUSED_OWN_TRANSFER],
+                                         "recommended": ["admonishment_talk"], "via_transfer_id": transfer}, clue,
+                 approvers=(SUPERVISOR,))
+
+    def correct(self, clue: UUID, target_event_id: str, path: str, old: Any, new: Any) -> dict[str, Any]:
+        return self.run("correctEvent", {"target_event_id": target_event_id, "reason": f"{CANARY_NAME}: 更正",
+                                         "changes": [{"path": path, "old_value_hash": value_hash(old),
+                                                      "new_value": new}]}, clue, approvers=(SUPERVISOR,))
+
+    def revoke(self, clue: UUID) -> None:
+        self.run("revokePartnerShare", {"partner_org_id": PARTNER, "reason": f"{CANARY_NAME}: 撤销共享"}, clue,
+                 actor=SUPERVISOR, approvers=(SUPERVISOR2,))
 
     def shared_clue(self, code: str, *, full: bool = True) -> UUID:
         clue = self.investigated_clue(code)

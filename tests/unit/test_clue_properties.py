@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import errors
@@ -326,10 +326,7 @@ def test_random_command_sequences_keep_the_clue_consistent(start: str, data: st.
                 event, payload, kw = MOVES[move](s, data.draw)
                 kw.setdefault("when", (s.now + timedelta(hours=hours)).isoformat(timespec="seconds")[:19])
                 s.do(event, payload, **kw)
-        except errors.LedgerError as exc:
-            # known bug (xfail test_objection_upheld_on_a_reopened_clue_records_nothing): ObjectionResolved is
-            # applied before the ClueReopened check fails; discard such examples rather than hide the others
-            assume(not (move == "resolve" and exc.code == "REOPEN_NOT_CLOSED"))
+        except errors.LedgerError:
             s.now = clock
             assert s.clue.collect_events() == [], f"{move} was refused but left pending events"
             assert (s.clue.version, s.clue.status) == (version, status)

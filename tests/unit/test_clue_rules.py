@@ -31,7 +31,6 @@ ALLOWED_FROM = {
     "ClueClosed": ("screened_valid", "case_opened", "under_verification", "reopened"),
     "ClueReopened": ("closed", "screened_out"),
 }
-NO_TRANSFER_CAN_EXIST = ("received", "registered", "screened_out", "closed")
 
 
 def expected_code(event: str, status: str) -> type[errors.LedgerError]:
@@ -55,12 +54,7 @@ def _cases() -> list[Any]:
         for status in STATUSES:
             if status in allowed:
                 continue
-            marks = []
-            if event == "TransferSent" and status in NO_TRANSFER_CAN_EXIST:
-                marks.append(pytest.mark.xfail(strict=True, reason=(
-                    "BUG: ClueTransfers.send_transfer looks the transfer up (NOT_FOUND) before checking the clue "
-                    "status; a status where no transfer can exist must answer INVALID_TRANSITION (rule 1)")))
-            cases.append(pytest.param(event, status, marks=marks, id=f"{event}-from-{status}"))
+            cases.append(pytest.param(event, status, id=f"{event}-from-{status}"))
     return cases
 
 
@@ -185,16 +179,13 @@ def suspended_rectifying() -> Story:
 def test_while_suspended_other_events_are_refused(event: str, data: Any, kw: dict[str, Any]) -> None:
     s = suspended_rectifying()
     if event == "InterviewScheduled":
-        with pytest.raises(errors.ClueSuspended):
-            s.schedule_interview()
+        s.expect(errors.ClueSuspended, s.schedule_interview)
         return
     if event == "ClueClosed":  # (no open notice, so the checklist's only failing item is (a) not suspended)
         s = walk("suspended")
     s.refuse(errors.ClueSuspended, event, data(s), **kw)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ClueInterviews.decide_accountability never calls lifecycle.check, "
-                                       "so AccountabilityDecided is recorded on a suspended clue (rule 13)")
 def test_accountability_decided_while_suspended_is_refused() -> None:
     s = walk("under_verification").finding()
     s.transfer_out().refer_accountability().suspend()
@@ -203,8 +194,6 @@ def test_accountability_decided_while_suspended_is_refused() -> None:
         "decision_doc": doc()})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ClueClosure.merge refuses a suspended survivor with INVALID_TRANSITION; "
-                                       "rule 13 gives CLUE_SUSPENDED")
 def test_merge_into_a_suspended_survivor_answers_clue_suspended() -> None:
     survivor, absorbed = walk("suspended"), walk("screened_valid")
     c = survivor.command("CluesMerged", {"survivor_clue_id": str(survivor.clue.id),

@@ -345,8 +345,6 @@ def test_merge_refuses_an_absorbed_clue_with_an_open_transfer_or_another_bureau(
     assert survivor.clue.collect_events() == [] and other.clue.collect_events() == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ClueClosure.unmerge never checks suspension: CluesUnmerged is recorded "
-                                       "on a suspended survivor (rule 13 → CLUE_SUSPENDED)")
 def test_unmerge_on_a_suspended_survivor_is_refused() -> None:
     d1, d2 = walk("screened_valid"), walk("registered")
     merge(d1, d2)

@@ -199,9 +199,6 @@ def test_extension_grant_without_a_request_is_refused_for_ordinary_obligations()
         actor=SUPERVISOR, approved=SUPERVISOR2)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: domain/deadlines.py extend() compares rolled due dates "
-                                       "(new.due_at > _shift(max_extension).due_at), so a 31-day grant whose end "
-                                       "rolls onto the same working day as +30 passes the ≤ 30 calendar-day limit")
 def test_a_31_day_extension_is_refused_even_when_rolling_hides_it() -> None:
     s = d4_served()
     ob = s.obligation("letter_visit_handling")  # due 05-10: +30 → 06-09 Sun → 06-11; +31 → 06-10 端午 → 06-11

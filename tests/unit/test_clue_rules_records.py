@@ -52,19 +52,15 @@ def test_void_with_dependents_is_refused() -> None:
          approved=True)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Clue does not override LedgerAggregate.status_events(), so "
-                                       "ClueReceived/ClueRegistered/ClueScreened/ClueClosed … can be voided although "
-                                       "every later event depends on them (rule 17)")
 @pytest.mark.parametrize("target", ["ClueReceived", "ClueRegistered", "ClueScreened", "SupervisionCaseOpened",
                                     "ClueClosed"])
 def test_status_events_cannot_be_voided(target: str) -> None:
+    """Fixed in 440055c (Clue.status_events): only informational events may be voided."""
     s = walk("closed")
     s.refuse(errors.VoidHasDependents, "EventVoided", {"target_event_id": s.last(target).meta["event_id"],
                                                        "reason": "x"}, approved=True)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: voiding the FindingRecorded that a rectification_notice relied on "
-                                       "(rule 8) is accepted; the notice depends on it (rule 17)")
 def test_the_finding_a_notice_relies_on_cannot_be_voided() -> None:
     s = substantiated()
     s.issue()
@@ -72,9 +68,6 @@ def test_the_finding_a_notice_relies_on_cannot_be_voided() -> None:
                                                        "reason": "x"}, approved=True)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ClueClosure.resolve_objection applies ObjectionResolved before _reopen's "
-                                       "REOPEN_NOT_CLOSED check, so a refused command leaves a pending event and "
-                                       "the objection marked upheld on the aggregate")
 def test_objection_upheld_on_a_reopened_clue_records_nothing() -> None:
     s = walk("closed")
     s.do("ReporterFeedbackSent", {"feedback_kind": "result", "recipient": "hotline_platform", "method": "platform",

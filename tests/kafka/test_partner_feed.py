@@ -1,0 +1,143 @@
+"""The partner view (allowlist, pseudonyms, corrections), the contracts and the single-active lock,
+without a broker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from domain.catalogue import load_all
+from infra import partner_feed as pf
+from infra import relay_schemas
+from infra.relay import RelayConfig
+from infra.relay_lock import RelayLock
+from infra.settings import Settings
+from tests.kafka.helpers import ROOT, validator
+
+KEY = b"test-key"
+ACTOR = {"user_id": "u-staff-1", "role": "supervision_staff", "org_id": "HQ"}
+DOC = {"doc_id": "d1", "name": "移送函", "doc_type": "document", "content_hash": "a" * 64, "size_bytes": 1,
+       "mime": "application/pdf", "storage_ref": "dms://secret/1", "sensitivity": "S2"}
+
+
+def stored(event_type: str, data: dict, **meta: object) -> pf.Stored:
+    m = {"event_id": "0b7f0a3c-5f55-4a4e-9a55-6a8c1d6b2f10", "occurred_at": "2024-05-23T10:00:00+08:00",
+         "actor": ACTOR, "sensitivity": "S2", "stream_type": "Clue", **meta}
+    return pf.Stored(position=7, stream_id="3f1c5b9e-2a8d-4c57-9a43-1e7f1b2c3d4e", version=3, event_type=event_type,
+                     stream_type="Clue", schema_version=1, recorded_at="2024-05-23T02:01:00.000001Z", meta=m,
+                     data=data)
+
+
+def test_allowlisted_fields_exist_in_the_payload_models() -> None:
+    """A renamed payload field must not silently vanish from (or leak into) the feed."""
+    models = {s.event: s.payload for s in load_all().values()}
+
+    def check(spec: object, fields: dict, where: str) -> None:
+        if isinstance(spec, dict):
+            for name in spec:
+                assert name in fields, f"{where}.{name} is not a field of the payload model"
+
+    for event_type, spec in pf.PARTNER_FIELDS.items():
+        assert event_type in models, f"{event_type} has no payload model"
+        check(spec, models[event_type].model_fields, event_type)
+
+
+def test_free_text_reporter_data_and_storage_refs_are_dropped() -> None:
+    finding = pf.partner_data(stored("FindingRecorded", {
+        "finding_id": "f", "conclusion": "substantiated", "problem_categories": ["rough"], "summary": "举报人王五",
+        "responsible_person_tokens": ["pt_" + "a" * 26], "responsible_agency_ids": ["A02"]}), "hq-jwjw", KEY)
+    assert finding["payload"] == {"finding_id": "f", "conclusion": "substantiated", "problem_categories": ["rough"],
+                                  "responsible_agency_ids": ["A02"]}
+    sent = pf.partner_data(stored("TransferSent", {"transfer_id": "t", "sent_via": "platform", "transfer_letter": DOC,
+                                                   "copy_to_org_ids": []}), "hq-jwjw", KEY)
+    assert "storage_ref" not in json.dumps(sent) and sent["payload"]["transfer_letter"]["doc_id"] == "d1"
+    held = pf.partner_data(stored("InterviewHeld", {
+        "interview_id": "i", "minutes_hash": "b" * 64,
+        "participants": [{"position": "局长", "org_id": "A02", "role": "interviewee"}],
+        "commitments": [{"commitment_id": "c", "text": "内部承诺文本", "due_date": "2024-06-01"}]}), "hq-jwjw", KEY)
+    assert held["payload"]["commitments"] == [{"commitment_id": "c", "due_date": "2024-06-01"}]
+    assert held["payload"]["participants"][0]["position"] == "局长"
+
+
+def test_accused_tokens_only_in_the_partners_own_transfer() -> None:
+    ev = stored("AccountabilityReferred", {"accountability_id": "a", "target_org_id": "A03", "recommended": ["warning"],
+                                           "target_person_tokens": ["pt_" + "b" * 26], "via_transfer_id": "t"})
+    assert "target_person_tokens" not in pf.partner_data(ev, "hq-jwjw", KEY)["payload"]
+    assert pf.partner_data(ev, "hq-jwjw", KEY, own_transfer=True)["payload"]["target_person_tokens"]
+
+
+def test_actor_and_approvers_become_per_partner_pseudonyms() -> None:
+    ev = stored("ClueReopened", {"reason_code": "new_evidence"}, approvals=[
+        {"approver_user_id": "u-sup-1", "approver_role": "supervisor", "decided_at": "x", "comment": "内部意见"}],
+        backdate={"reason": "补录"}, idempotency_key="k")
+    one, other = pf.partner_data(ev, "hq-jwjw", KEY), pf.partner_data(ev, "hq-jcy", KEY)
+    assert one["actor"]["user_id"].startswith("psn_") and one["actor"]["user_id"] != other["actor"]["user_id"]
+    assert one["actor"]["user_id"] == pf.partner_data(ev, "hq-jwjw", KEY)["actor"]["user_id"]  # stable
+    text = json.dumps(one, ensure_ascii=False)
+    for secret in ("u-staff-1", "u-sup-1", "内部意见", "补录", "idempotency"):
+        assert secret not in text
+
+
+def test_corrections_keep_only_partner_visible_paths() -> None:
+    ev = stored("EventCorrected", {"target_event_id": "e", "reason": "内部原因", "changes": [
+        {"path": "requirements", "old_value_hash": "c" * 64, "new_value": "内部文本"},
+        {"path": "document", "old_value_hash": "d" * 64, "new_value": DOC}]})
+    data = pf.partner_data(ev, "hq-jwjw", KEY, correction_target_type="RectificationNoticeIssued")
+    assert [c["path"] for c in data["payload"]["changes"]] == ["document"]
+    assert "storage_ref" not in data["payload"]["changes"][0]["new_value"] and "reason" not in data["payload"]
+    hidden = stored("EventCorrected", {"target_event_id": "e", "reason": "r", "changes": [
+        {"path": "summary", "old_value_hash": "c" * 64, "new_value": "x"}]})
+    assert pf.partner_data(hidden, "hq-jwjw", KEY, correction_target_type="FindingRecorded") is None
+
+
+def test_cloud_event_is_canonical_and_valid() -> None:
+    ev = stored("TransferSent", {"transfer_id": "8d0a2f8e-3c4b-4f2a-9b1e-2d3c4b5a6f70", "sent_via": "platform",
+                                 "transfer_letter": DOC, "copy_to_org_ids": []}, correlation_id="c0a80101-0000-4000-8000-000000000001")
+    ce = pf.cloud_event(ev, pf.partner_data(ev, "hq-jwjw", KEY), bureau="HQ", event_hash="e" * 64, partnerseq=2)
+    assert pf.encode(ce) == pf.encode(json.loads(pf.encode(ce)))
+    assert ce["type"] == "sl.clue.TransferSent.v1" and ce["source"] == "urn:sl:bureau:HQ"
+    assert ce["correlationid"] == "c0a80101-0000-4000-8000-000000000001" and "causationid" not in ce
+    validator("sl.cloudevent.v1.json").validate(ce)
+    validator("sl.clue.TransferSent.v1.json").validate(ce["data"])
+
+
+def test_contracts_are_up_to_date() -> None:
+    """docs/schemas and docs/asyncapi.yaml are generated from the allowlist (python -m infra.relay_schemas)."""
+    for path, text in relay_schemas.write_all(ROOT / "docs").items():
+        assert path.read_text(encoding="utf-8") == text, f"{path} is stale: run python -m infra.relay_schemas"
+    yaml = pytest.importorskip("yaml")
+    doc = yaml.safe_load((ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8"))
+    assert doc["asyncapi"].startswith("3.")
+    for message in doc["components"]["messages"].values():
+        ref = message["payload"]["allOf"][1]["properties"]["data"]["$ref"]
+        assert (ROOT / "docs" / ref).exists()
+
+
+def test_topic_template_and_production_key() -> None:
+    settings = Settings(database_url="sqlite:///:memory:", env="demo")
+    config = RelayConfig.from_env(settings, environ={})
+    assert config.partner_topic("hq-jwjw") == "sl.demo.partner.hq-jwjw.events.v1"
+    assert config.checkpoint_topic == "sl.demo.checkpoints.v1" and config.dev_pseudonym_key
+    custom = RelayConfig.from_env(settings, environ={"SVLEDGER_TOPIC_TEMPLATE": "{bureau}.{partner}.feed"})
+    assert custom.partner_topic("A 11") == "HQ.A_11.feed"
+    with pytest.raises(ValueError, match="SVLEDGER_PSEUDONYM_KEY"):
+        RelayConfig.from_env(Settings(database_url="sqlite:///:memory:", env="prod"), environ={})
+
+
+def test_only_one_relay_is_active(database_url: str) -> None:
+    """SQLite: a lock file; PostgreSQL: an advisory lock. The second waits until the first lets go."""
+    settings = Settings(database_url=database_url)
+    first, second = RelayLock(settings, "test-lock"), RelayLock(settings, "test-lock")
+    try:
+        assert first.try_acquire() and first.held()
+        assert not second.try_acquire()
+        assert not second.acquire(stop=lambda: True)
+        first.release()
+        assert second.acquire(poll_seconds=0.05) and second.held()
+    finally:
+        first.release()
+        second.release()
+    if not settings.is_postgres:
+        assert Path(settings.sqlite_path + ".relay.lock").exists()
