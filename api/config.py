@@ -1,6 +1,7 @@
 """API settings read from a mapping (default ``os.environ``); nothing is read or connected at import.
 
-The JWT key comes from ``SVLEDGER_JWT_SECRET``. Without it, a development deployment (``SVLEDGER_ENV``
+Partner pseudonyms use the partner feed's key (``SVLEDGER_PSEUDONYM_KEY``), so a partner sees the same
+pseudonyms over GraphQL as in its Kafka feed. The JWT key comes from ``SVLEDGER_JWT_SECRET``. Without it, a development deployment (``SVLEDGER_ENV``
 not ``prod``) keeps a random key in ``SVLEDGER_JWT_SECRET_FILE`` (default ``./.svledger-jwt-secret``,
 created on first use) so that ``svledger token`` and ``svledger serve`` agree; production refuses to start.
 """
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra import partner_feed as pf
 from infra.settings import Settings
 
 DEFAULT_SECRET_FILE = ".svledger-jwt-secret"
@@ -32,6 +34,7 @@ def _flag(value: str | None, default: bool) -> bool:
 class ApiSettings:
     ledger: Settings
     jwt_secret: str = field(repr=False)
+    pseudonym_key: bytes = field(default=pf.DEV_PSEUDONYM_KEY.encode(), repr=False)  # the partner feed's key
     jwt_issuer: str = "svledger"
     jwt_audience: str = "svledger-api"
     introspection: bool = True
@@ -56,6 +59,7 @@ class ApiSettings:
         values: dict[str, object] = {
             "ledger": ledger,
             "jwt_secret": env.get("SVLEDGER_JWT_SECRET") or "",
+            "pseudonym_key": (env.get("SVLEDGER_PSEUDONYM_KEY") or pf.DEV_PSEUDONYM_KEY).encode(),
             "introspection": _flag(env.get("SVLEDGER_INTROSPECTION"), not prod),
             "graphiql": _flag(env.get("SVLEDGER_GRAPHIQL"), not prod),
             "cors_origins": tuple(o.strip() for o in (env.get("SVLEDGER_CORS_ORIGINS") or "").split(",") if o.strip()),
@@ -63,6 +67,8 @@ class ApiSettings:
             "project_interval": float(env.get("SVLEDGER_PROJECT_INTERVAL") or 0.5),
         }
         values.update(overrides)
+        if prod and not env.get("SVLEDGER_PSEUDONYM_KEY") and "pseudonym_key" not in overrides:
+            raise ConfigError("SVLEDGER_PSEUDONYM_KEY is required when SVLEDGER_ENV=prod")
         if not values["jwt_secret"]:
             if prod:
                 raise ConfigError("SVLEDGER_JWT_SECRET is required when SVLEDGER_ENV=prod")

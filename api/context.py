@@ -15,6 +15,8 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from api.auth import Principal, Unauthenticated
+from api.reads.clues import stream_versions
+from api.reads.notices import notice_dues
 from api.redaction import Redactor
 from api.services import Services
 from domain import errors
@@ -44,14 +46,10 @@ class Loaders:
         return out
 
     async def _notice_dues(self, ids: list[str]) -> list[Any]:
-        from api.reads.notices import notice_dues
-
         found = await run_in_threadpool(notice_dues, self.services.reads, ids)
         return [found.get(i) for i in ids]
 
     async def _versions(self, ids: list[str]) -> list[int | None]:
-        from api.reads.clues import stream_versions
-
         found = await run_in_threadpool(stream_versions, self.services.reads, ids)
         return [found.get(i) for i in ids]
 
@@ -75,7 +73,7 @@ class Context:
 
     def redactor(self, shredded: set[str] | frozenset[str] = frozenset()) -> Redactor:
         p = self.require_principal()
-        return Redactor(p.role, p.org_id, self.services.settings.jwt_secret, shredded=lambda t: t in shredded)
+        return Redactor(p.role, p.org_id, self.services.settings.pseudonym_key, shredded=lambda t: t in shredded)
 
     def note_view(self, info: Any, resources: list[str], field_classes: list[str]) -> None:
         """Queue an access event for S2/S3 data returned by this request (recorded in batches)."""

@@ -2,7 +2,8 @@
 
 - a refusal of the ledger (``LedgerError``, including ``UNAUTHENTICATED``) keeps its code and message;
 - a parse, validation or variable error from GraphQL itself keeps its message with a GRAPHQL_* or
-  BAD_USER_INPUT code (QUERY_TOO_DEEP / QUERY_TOO_COMPLEX for the limits);
+  BAD_USER_INPUT code (QUERY_TOO_DEEP / QUERY_TOO_COMPLEX for the limits; HISTORY_IMMUTABLE for a
+  mutation that would update, edit or delete: none exists);
 - anything else during execution is masked ("Internal error", INTERNAL_SERVER_ERROR) and logged here,
   so no traceback or internal detail ever reaches a client.
 """
@@ -10,17 +11,23 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from domain.errors import LedgerError
+from infra.ledger import EDIT_VERBS
 
 log = logging.getLogger("svledger.api.errors")
+EDIT_FIELD = re.compile(r"Cannot query field '(\w+)' on type 'Mutation'")
 
 
 def code_of(error: GraphQLError) -> str:
     message = error.message
+    edit = EDIT_FIELD.search(message)
+    if edit and edit.group(1).lower().startswith(EDIT_VERBS):
+        return "HISTORY_IMMUTABLE"  # domain.md §13.4: no interface edits or deletes history
     if "exceeds maximum operation depth" in message:
         return "QUERY_TOO_DEEP"
     if "query complexity" in message or "aliases found" in message or "tokens. Parsing aborted" in message:

@@ -11,7 +11,7 @@ from domain.permissions import (ALL_LOGGED, ANY_AS_OF, ASSIGNED_DIVISION, BUREAU
 from domain.permissions import ALL as ALL_SCOPE
 from api.auth import Principal
 
-FULL, PARTNER, OWN = "full", "partner", "own_agency"
+FULL, PARTNER, OWN, NAMES = "full", "partner", "own_agency", "names"
 
 
 def clue_access(p: Principal) -> str:
@@ -36,6 +36,14 @@ def notice_access(p: Principal) -> str:
     raise errors.NotAuthorized(f"{p.role} may not read notices (§9)")
 
 
+def deadline_access(p: Principal) -> str:
+    """Overdue deadlines: ``full`` for the bureau's roles, ``own_agency`` for a liaison."""
+    granted = notice_access(p)
+    if granted == PARTNER:
+        raise errors.NotAuthorized(f"{p.role} may not list the bureau's deadlines (§9)")
+    return granted
+
+
 def statistics_access(p: Principal) -> None:
     if scope(p.role, "read_statistics") not in (ALL_SCOPE, ANY_AS_OF):
         raise errors.NotAuthorized(f"{p.role} may not read bureau statistics (§9); liaisons use agencyBoard")
@@ -57,11 +65,14 @@ def log_access(p: Principal) -> None:
 
 
 def registry_access(p: Principal) -> str:
-    """Agencies: every role reads the registry's names; a liaison only its own agency."""
+    """Agencies: every role reads the registry's names (``names``: without counts); a liaison only its own
+    agency (``own_agency``: with its own notice count); clue and notice counts need clue access."""
     if p.role == "agency_liaison":
         return OWN
-    if p.role in ("supervision_staff", "supervisor", "auditor", "admin", "discipline_partner"):
+    if scope(p.role, "read_clue_content") in (ASSIGNED_DIVISION, BUREAU, ALL_LOGGED):
         return FULL
+    if p.role in ("admin", "discipline_partner"):
+        return NAMES
     raise errors.NotAuthorized(f"{p.role} may not read the registry")
 
 

@@ -72,8 +72,12 @@ class Services:
                 await run_in_threadpool(self.catch_up)
             except Exception:  # noqa: BLE001 - the next round retries (database restarts, locks)
                 log.exception("projector round failed")
-                await run_in_threadpool(self.projector.db.close)
+                await run_in_threadpool(self._reset_projector)
             await anyio.sleep(self.settings.project_interval)
+
+    def _reset_projector(self) -> None:
+        with self._project_lock:
+            self.projector.db.close()  # reopened by the next round
 
     async def flush_access_log(self) -> None:
         """Background task: record the queued access notes every ``access_flush_interval`` seconds."""
@@ -90,5 +94,6 @@ class Services:
             self.metrics.access_events.inc(self.access.flush())
         finally:
             self.reads.close()
-            self.projector.db.close()
-            self.ledger.close()
+            with self._project_lock:  # a round still running in its worker thread finishes first
+                self.projector.db.close()
+                self.ledger.close()

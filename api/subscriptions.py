@@ -35,23 +35,30 @@ class Subscription:
         agg = await run_in_threadpool(ctx.services.ledger.load, stream, ClueAggregate)
         if access == policy.PARTNER and not agg.shares.get(p.org_id):
             raise errors.NotFound(f"no clue {stream} shared with {p.org_id}")
-        version = agg.version
-        transfers = {tid for tid, t in agg.transfers.items() if t["target_org_id"] == p.org_id}
-        published = set(agg.index)
+        version, org = agg.version, p.org_id
+        transfers = {tid for tid, t in agg.transfers.items() if t["target_org_id"] == org}
+        types = {eid: e["type"] for eid, e in agg.index.items()}
+        published: set[str] = set()
+        for eid, e in agg.index.items():
+            if partner_may_see(e["type"], e["data"], org, transfers, published):
+                published.add(eid)
         redactor = ctx.redactor(await run_in_threadpool(shredded_tokens, ctx.services.reads))
         while True:
             stored = await run_in_threadpool(ctx.services.ledger.recorder.select_events, stream, gt=version)
             for s in stored:
                 ev = _as_logged(s)
-                version = ev.version
-                if ev.event_type == "TransferProposed" and ev.data.get("target_org_id") == p.org_id:
+                version, types[ev.event_id] = ev.version, ev.event_type
+                if ev.event_type == "TransferProposed" and ev.data.get("target_org_id") == org:
                     transfers.add(str(ev.data["transfer_id"]))
                 if access == policy.PARTNER:
-                    if not partner_may_see(ev.event_type, ev.data, p.org_id, transfers, published):
+                    if not partner_may_see(ev.event_type, ev.data, org, transfers, published):
                         continue
                     published.add(ev.event_id)
-                ctx.note_view(info, [f"clue:{stream}"], ["S2"])
-                yield LogEvent.of(ev, redactor)
+                shown = LogEvent.of(ev, redactor, target_type=types.get(str(ev.data.get("target_event_id"))),
+                                    own_transfer=str(ev.data.get("via_transfer_id")) in transfers)
+                if shown is not None:
+                    ctx.note_view(info, [f"clue:{stream}"], ["S2"])
+                    yield shown
             await anyio.sleep(ctx.services.settings.subscription_poll)
 
     @strawberry.subscription(description="The ordered log after a position, as it grows (auditors)")
@@ -67,7 +74,9 @@ class Subscription:
                 position = ev.position
                 if ev.meta.get("sensitivity") in ("S2", "S3") and ev.stream_type != "AccessLog":
                     ctx.note_view(info, [f"stream:{ev.stream_id}"], [ev.meta["sensitivity"]])
-                yield LogEvent.of(ev, redactor)
+                shown = LogEvent.of(ev, redactor)
+                if shown is not None:
+                    yield shown
             if len(batch) < BATCH:
                 await anyio.sleep(ctx.services.settings.subscription_poll)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,7 +35,7 @@ class Config:
 
     def log(self, message: str) -> None:
         if self.verbose:
-            print(f"  [{time.strftime('%H:%M:%S')}] {message}", flush=True)
+            print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # -- databases -------------------------------------------------------------------------------------------

@@ -156,12 +156,12 @@ class Clue(ClueClosure, ClueInterviews, ClueTransfers, NoticeHolder):
 
     # -- assignment ----------------------------------------------------------------------------------
     def assign(self, cmd: Cmd) -> None:
-        self.guard(cmd)
         user = cmd.data["assignee_user_id"]
+        if user in self.recused or cmd.is_conflicted(user, self.agencies, cmd.at):  # rule 12 before rule 1
+            raise errors.ConflictOfInterest(f"{user} is conflicted with this clue's agencies (回避)")
+        self.guard(cmd)
         require(str(cmd.data["assignment_id"]) not in self.assignments, errors.ValidationFailed,
                 "assignment_id already used")
-        if user in self.recused or cmd.is_conflicted(user, self.agencies, cmd.at):
-            raise errors.ConflictOfInterest(f"{user} is conflicted with this clue's agencies (回避)")
         self._assigned(cmd.data, self.make_meta(cmd))
 
     @event("ClueAssigned")

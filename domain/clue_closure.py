@@ -58,6 +58,8 @@ class ClueClosure(LedgerAggregate):
         lifecycle.check(self, cmd.event)
         kind = cmd.data["feedback_kind"]
         types = FEEDBACK_COMPLETES.get(kind, ())
+        if kind == "result" and self.inbound and cmd.data["recipient"] == self.inbound["sender_org_id"]:
+            types = ("inbound_result_report",)  # the result reported back to the organ that transferred the clue
         failed = self.failed_feedback.get(kind, 0) + (cmd.data["delivery"] == "failed")
         done = cmd.data["delivery"] == "delivered" or failed >= FAILED_ATTEMPTS_COMPLETE
         refs = self.closing_refs(*types) if types and done else []

@@ -109,6 +109,7 @@ def partner_consume(group: str = typer.Option(..., "--group", help="consumer gro
 
     _logging(verbose)
     settings = Settings.from_env(database_url=database_url)
+    # the consumer needs only the broker and the topic name, never the relay's pseudonym key
     config = RelayConfig.from_env(settings, bootstrap_servers=bootstrap_servers, dev_pseudonym_key=False)
     name = topic or config.partner_topic(partner)
     report = consume(settings, bootstrap_servers=config.bootstrap_servers, topic=name, partner=partner,

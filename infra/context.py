@@ -70,12 +70,14 @@ class CommandContext:
             return access_log_stream_id(bureau, meta.occurred_at.astimezone(BUSINESS_TZ).date())
         return None
 
-    def fill_numbers(self, spec: CommandSpec, data: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
-        """Assign the next gapless number (clue, case, batch) when omitted; check a given one is the next."""
+    def fill_numbers(self, spec: CommandSpec, data: dict[str, Any], occurred_at: datetime,
+                     bureau: str | None = None) -> dict[str, Any]:
+        """Assign the next gapless number (clue, case, batch) of ``bureau`` (the recording staff's org) when
+        omitted; check a given one is the next."""
         if spec.event not in NUMBER_FIELDS:
             return data
         field = NUMBER_FIELDS[spec.event][0]
-        prefix = number_prefix(spec.event, self.ledger.settings.bureau, occurred_at.astimezone(BUSINESS_TZ).year)
+        prefix = number_prefix(spec.event, bureau or self.ledger.settings.bureau, occurred_at.astimezone(BUSINESS_TZ).year)
         expected = format_number(spec.event, prefix, self.ledger.recorder.count_claims(field, prefix) + 1)
         given = data.get(field)
         if given and given != expected:

@@ -75,7 +75,7 @@ class Ledger(Application):
         if stream_id is None:
             raise errors.ValidationFailed("meta.stream_id is required for this command")
         for attempt in range(NUMBER_RACE_RETRIES):
-            numbered = self.context.fill_numbers(spec, data, meta.occurred_at)
+            numbered = self.context.fill_numbers(spec, data, meta.occurred_at, bureau=actor.org_id)
             cmd = Cmd(event=spec.event, data=numbered, meta=meta, actor=actor, recorded_at=now,
                       calendar=self.context.calendar(), config=self.context.config(meta.occurred_at),
                       is_conflicted=self.context.is_conflicted)

@@ -185,7 +185,10 @@ class Relay:
             log.info("published %d message(s) up to position %d", len(plan.messages), plan.position)
 
     def run_once(self) -> int:
-        """Catch up with the log head once (raises BrokerUnavailable if the broker fails)."""
+        """Catch up with the log head once (raises BrokerUnavailable if the broker fails, LockLost if
+        another relay is active)."""
+        if not self.lock.held() and not self.lock.try_acquire():
+            raise LockLost("another relay is active (it holds the relay lock)")
         total = 0
         while True:
             read = self.step()

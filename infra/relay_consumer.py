@@ -77,8 +77,9 @@ class PartnerInbox:
                         report.conflicts += 1
                         log.error("event %s arrived again with different content", event_id)
                     continue
-                tx.execute("INSERT INTO partner_inbox (event_id, partner, clue_id, partnerseq, event_type, occurred_at, "
-                           "recorded_at, event_hash, body, topic, kafka_partition, kafka_offset, received_us) "
+                tx.execute("INSERT INTO partner_inbox (event_id, partner, clue_id, partnerseq, event_type, "
+                           "occurred_at, recorded_at, event_hash, body, topic, kafka_partition, kafka_offset, "
+                           "received_us) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
                            (event_id, partner, str(ce.get("subject", "")), ce.get("partnerseq"), str(ce.get("type")),
                             ce.get("time"), ce.get("recordedat"), ce.get("eventhash"), body, r.topic, r.partition,

@@ -18,6 +18,9 @@ from infra.partner_feed import Stored
 from infra.relay_store import CHECKPOINTS, RelayStore, Sent, Share, partner_feed_name
 
 
+RELEVANT = pf.PUBLISHED_CLUE_EVENTS | {pf.CHECKPOINT_EVENT}
+
+
 @dataclass(frozen=True)
 class Outgoing:
     topic: str
@@ -66,6 +69,8 @@ class Planner:
         plan = Plan(position=notifications[-1].id if notifications else 0, events=len(notifications))
         hashes: dict[str, str | None] = {}
         for n in notifications:
+            if n.topic.rsplit(".", 1)[-1] not in RELEVANT:  # most of the log: skip without decoding
+                continue
             ev = Stored.decode(n)
             if ev.stream_type == "Checkpoint" and ev.event_type == pf.CHECKPOINT_EVENT:
                 if ev.position > positions.get(CHECKPOINTS, 0):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.reconsideration_rules import rate
+from domain.reconsideration_rules import change_rate, rate
 from projections.db import ReadDb
 from projections.events import to_us
 from projections.periods import Period
@@ -69,6 +69,7 @@ def statistics(db: ReadDb, period: Period, *, bureau: str = "HQ", as_of: datetim
     cutoff = min(period.end_us, to_us(as_of)) if as_of else period.end_us
     known = to_us(known_at or datetime.now(timezone.utc))
     s = Stats(db, Window(bureau, period.start_us, cutoff, known))
+    before = Stats(db, Window(bureau, period.start_us - (period.end_us - period.start_us), period.start_us, known))
     closed_by_type = s.by_subject("clue_closed")
     return {
         "bureau": bureau, "period": period.label,
@@ -90,8 +91,16 @@ def statistics(db: ReadDb, period: Period, *, bureau: str = "HQ", as_of: datetim
         "inspection_feedback": s.count("notice_issued", "inspection_feedback"),
         "work_tip_letters": s.count("notice_issued", "work_tip_letter"),
         "funnel": funnel(s, closed_by_type),
-        "reconsideration": reconsideration(s),
+        "reconsideration": {**reconsideration(s), **compared(s, before)},
     }
+
+
+def compared(s: Stats, before: Stats) -> dict[str, Any]:
+    """Applications against the previous period of the same length (e.g. seed 003: 29 vs 39, −25.64%)."""
+    now, then = len(s.streams("recon_received")), len(before.streams("recon_received"))
+    change = change_rate(now, then)
+    return {"received_previous_period": then, "received_change_rate": change["value"],
+            "received_change_rate_fraction": change["fraction"]}
 
 
 def funnel(s: Stats, closed_by_type: dict[str, int]) -> dict[str, Any]:
@@ -113,6 +122,7 @@ def reconsideration(s: Stats) -> dict[str, Any]:
     corrected, mediated = s.count("recon_corrected"), s.count("recon_mediated")
     open_end = accepted_ever - s.streams("recon_closed", since_start=False)
     dispositions = s.by_subject("recon_closed")
+    withdrawn = dispositions.get("settled_withdrawn", 0)
     unclassified = dispositions.get("unclassified", 0)
     received = len(cohort)
     return {
@@ -125,5 +135,6 @@ def reconsideration(s: Stats) -> dict[str, Any]:
         "acceptance_rate_fraction": rate(decisions["accepted"], received)["fraction"],
         "decisions_copied_direct": s.count("recon_copied", "direct"),
         "decisions_copied_letter": s.count("recon_copied", "special_letter"),
+        "withdrawal_rate": rate(withdrawn, closed)["value"], "withdrawal_rate_fraction": rate(withdrawn, closed)["fraction"],
         "dispositions": dispositions, "unclassified": unclassified, "reconciliation_gap": unclassified > 0,
     }

@@ -56,4 +56,4 @@ class AuditQueries:
         sensitive = [ev for ev in logged if ev.meta.get("sensitivity") in SENSITIVE and ev.stream_type != "AccessLog"]
         ctx.note_view(info, [f"stream:{s}" for s in dict.fromkeys(ev.stream_id for ev in sensitive)],
                       sorted({ev.meta["sensitivity"] for ev in sensitive}))
-        return [LogEvent.of(ev, redactor) for ev in logged]
+        return [e for e in (LogEvent.of(ev, redactor) for ev in logged) if e is not None]

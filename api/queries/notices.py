@@ -48,9 +48,7 @@ class NoticeQueries:
     async def overdue(self, info: strawberry.Info, as_of: str | None = None, first: int | None = 100) -> list[Obligation]:
         ctx = info.context
         p = ctx.require_principal()
-        access = policy.notice_access(p)
-        if access == policy.PARTNER:
-            policy.statistics_access(p)  # partners: no bureau-wide deadline lists
+        access = policy.deadline_access(p)
         at, size = moment_us(as_of) or now_us(), page_size(first)
         recipient = p.org_id if access == policy.OWN else None
         rows = await run_in_threadpool(overdue_obligations, ctx.services.reads, at, size, recipient)

@@ -37,8 +37,10 @@ class RegistryQueries:
         rows = await run_in_threadpool(agencies, ctx.services.reads)
         if access == policy.OWN:
             rows = [r for r in rows if r["id"] == p.org_id]
+        counts = access in (policy.FULL, policy.OWN)
         return [Agency(id=r["id"], name=r["name"], org_type=r["org_type"], supervised=r["supervised"],
-                       open_notices=r["open_notices"], clues=r["clues"] if access == policy.FULL else 0) for r in rows]
+                       open_notices=r["open_notices"] if counts else None,
+                       clues=r["clues"] if access == policy.FULL else None) for r in rows]
 
     @strawberry.field(description="One agency's notices, deadlines, rectifications, interviews and problems")
     async def agency_board(self, info: strawberry.Info, agency_id: strawberry.ID) -> AgencyBoard:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from api.readpool import ReadPool
+from domain import errors
 from api.redaction import Redactor, partner_may_see
 from api.reads.state import corrected
 
@@ -36,6 +37,8 @@ def trail(pool: ReadPool, stream_id: str, as_of_us: int | None, known_us: int | 
         sql += " AND recorded_us <= ?"
         params.append(known_us)
     rows = pool.dicts(sql + " ORDER BY version", params)
+    if not rows and not pool.dicts("SELECT 1 AS found FROM audit_timeline WHERE stream_id = ? LIMIT 1", [stream_id]):
+        raise errors.NotFound(f"no stream {stream_id} (read models follow the log within a second)")
     hashes = event_hashes(pool, stream_id)
     for r in rows:
         r["meta"], r["data"] = json.loads(r["meta"]), json.loads(r["data"])
@@ -56,14 +59,19 @@ def trail(pool: ReadPool, stream_id: str, as_of_us: int | None, known_us: int | 
         entries.append({**r, "listed": listed, "corrections": [f["event_id"] for f in fixes],
                         "voided": any(f["event_type"] == "EventVoided" for f in fixes),
                         "corrected_data": corrected(r["data"], changes) if changes else r["data"]})
-    return [_redacted(e, redactor) for e in entries]
+    types = {e["event_id"]: e["event_type"] for e in entries}
+    transfers = partner_transfers(rows, redactor.org_id) if redactor.partner else set()
+    shown = [_redacted(e, redactor, types, transfers) for e in entries]
+    return [e for e in shown if e is not None]
+
+
+def partner_transfers(rows: list[dict[str, Any]], org: str) -> set[str]:
+    return {str(r["data"].get("transfer_id")) for r in rows
+            if r["event_type"] == "TransferProposed" and r["data"].get("target_org_id") == org}
 
 
 def _partner_rows(rows: list[dict[str, Any]], org: str) -> list[dict[str, Any]]:
-    transfers = {str(r["data"].get("transfer_id")) for r in rows
-                 if r["event_type"] == "TransferProposed" and r["data"].get("target_org_id") == org}
-    published: set[str] = set()
-    kept = []
+    transfers, published, kept = partner_transfers(rows, org), set(), []
     for r in rows:
         if partner_may_see(r["event_type"], r["data"], org, transfers, published):
             published.add(r["event_id"])
@@ -71,6 +79,13 @@ def _partner_rows(rows: list[dict[str, Any]], org: str) -> list[dict[str, Any]]:
     return kept
 
 
-def _redacted(e: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
-    return {**e, "meta": redactor.meta(e["meta"]), "data": redactor.data(e["data"]),
-            "corrected_data": redactor.data(e["corrected_data"])}
+def _redacted(e: dict[str, Any], redactor: Redactor, types: dict[str, str],
+              transfers: set[str]) -> dict[str, Any] | None:
+    kind = e["event_type"]
+    own = kind == "AccountabilityReferred" and str(e["data"].get("via_transfer_id")) in transfers
+    shown = redactor.event(kind, e["data"], e["meta"], target_type=types.get(str(e.get("target_event_id"))),
+                           own_transfer=own)
+    if shown is None:
+        return None
+    corrected = redactor.event(kind, e["corrected_data"], {}, own_transfer=own) if kind not in CORRECTIONS else None
+    return {**e, "data": shown[0], "meta": shown[1], "corrected_data": corrected[0] if corrected else shown[0]}

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.readpool import ReadPool
+from api.reads.state import DUE_TYPES
 
 NOTICE_COLUMNS = ("notice_id", "stream_id", "stream_type", "notice_type", "doc_number", "recipient_org_id",
                   "issued_us", "served_us", "reported_us", "verified_us", "result", "status", "escalation_level",
                   "listed", "overdue_marked")
-DUE_TYPES = ("rectification_report", "re_rectification")
 OPEN_NOTICE = ("issued", "served", "reported", "re_rectifying")
 OBLIGATION_COLUMNS = ("obligation_id", "stream_id", "stream_type", "type", "subject", "obligor", "start_us",
                       "due_date", "due_us", "original_due_us", "status", "completed_us", "extensions")
@@ -28,8 +28,9 @@ class NoticeQuery:
 
 
 def _due_exists(alias: str = "n") -> str:
-    return (f"EXISTS (SELECT 1 FROM obligations o WHERE o.subject = {alias}.notice_id AND o.type IN "
-            f"('rectification_report', 're_rectification') AND o.status = 'open' AND o.due_us <= ?)")
+    kinds = ", ".join(f"'{k}'" for k in DUE_TYPES)
+    return (f"EXISTS (SELECT 1 FROM obligations o WHERE o.subject = {alias}.notice_id AND o.type IN ({kinds}) "
+            "AND o.status = 'open' AND o.due_us <= ?)")
 
 
 def notice_page(pool: ReadPool, q: NoticeQuery, size: int, after: tuple[int, str] | None, now_us: int,
@@ -71,8 +72,9 @@ def notice_dues(pool: ReadPool, notice_ids: list[str]) -> dict[str, dict[str, An
     if not notice_ids:
         return {}
     marks = ", ".join("?" for _ in notice_ids)
+    kinds = ", ".join(f"'{k}'" for k in DUE_TYPES)
     rows = pool.dicts(f"SELECT {', '.join(OBLIGATION_COLUMNS)} FROM obligations WHERE subject IN ({marks}) "
-                      "AND type IN ('rectification_report', 're_rectification') ORDER BY start_us", notice_ids)
+                      f"AND type IN ({kinds}) ORDER BY start_us", notice_ids)
     return {r["subject"]: r for r in rows}
 
 

@@ -122,10 +122,13 @@ class LogEvent:
         return event_label(self.event_type)
 
     @classmethod
-    def of(cls, ev: Any, redactor: Any) -> LogEvent:
-        """From a ``projections.events.LoggedEvent``."""
-        meta = redactor.meta(ev.meta)
+    def of(cls, ev: Any, redactor: Any, **how: Any) -> LogEvent | None:
+        """From a ``projections.events.LoggedEvent``; None if the viewer sees nothing of it."""
+        shown = redactor.event(ev.event_type, ev.data, ev.meta, **how)
+        if shown is None:
+            return None
+        data, meta = shown
         return cls(position=ev.position, event_id=ev.event_id, stream_id=ev.stream_id, stream_type=ev.stream_type,
                    version=ev.version, event_type=ev.event_type, occurred_at=ev.occurred_at,
                    recorded_at=ev.recorded_at, actor=Actor.of(meta.get("actor")), sensitivity=ev.meta.get("sensitivity"),
-                   data=redactor.data(ev.data), meta=meta)
+                   data=data, meta=meta)

@@ -8,8 +8,6 @@ from typing import Any
 
 import strawberry
 
-from api.types.common import DocRef
-
 
 @strawberry.input
 class ApprovalInput:
@@ -116,5 +114,3 @@ class CommandPayload:
                    events=[RecordedEvent(event_id=e["event_id"], stream_id=e["stream_id"], version=e["version"],
                                          event_type=e["event_type"]) for e in r.get("events", [])])
 
-
-__all__ = ["CommandMeta", "CommandPayload", "DocRef", "meta_dict"]

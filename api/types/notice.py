@@ -9,7 +9,6 @@ import strawberry
 
 from api.types.common import DocRef, PageInfo, from_us, iso
 
-DUE_TYPES = ("rectification_report", "re_rectification")
 
 
 @strawberry.type(description="The current deadline of a notice's rectification report.")

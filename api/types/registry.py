@@ -15,8 +15,8 @@ class Agency:
     name: str | None
     org_type: str | None
     supervised: bool | None
-    open_notices: int
-    clues: int
+    open_notices: int | None = strawberry.field(description="open notices (bureau roles; a liaison: its own)")
+    clues: int | None = strawberry.field(description="clues naming the agency (roles reading clue content)")
 
 
 @strawberry.type

@@ -245,8 +245,8 @@ def rule_of_law(plan: Plan) -> None:
     b = Batch(plan, "RB-2024-06")
     units = ["A01", "A02", "A03", "A04", "A07", "A10", "A11", "A12", "A13", "T01", "T02", "T03"]  # 9 + 3 = 12
     title = "2024年度法治督察"
-    teams = [("督查组组长(市委办副主任)", [ST1, ST2]), ("督查组组长(市政府办副主任)", [ST3, ST4]),
-             ("督查组组长(市委依法治市办副主任)", [ST5, ST6])]
+    teams = [("督查组组长(市委办副主任)", [ST1, ST2]), ("督查组组长(市政府办副主任)", [ST3, ST6]),
+             ("督查组组长(市委依法治市办副主任)", [ST5, ST4])]  # u-staff-6 (seconded from A03) not on A03's team
     b.open("2024-05-13", ST1, SUP2, kind="rule_of_law_inspection", title=title, scope=units,
            covered=("2023-01-01", "2024-04-30"), teams=teams)
     for j, (unit, day) in enumerate(zip(units, spread(12, working_days("2024-05-20", "2024-05-31")), strict=True)):

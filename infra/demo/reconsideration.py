@@ -194,5 +194,9 @@ def load_reconsideration(plan: Plan) -> None:
     cases = schedule()
     check(cases)
     staff = (STAFF[4], STAFF[5], STAFF[2])
-    plan.ids["reconsideration"] = {c.key: plan_case(plan, c, n, staff[n % len(staff)], (SUP1, SUP2), ACTS[c.respondent])
-                                   for n, c in enumerate(cases)}
+    ids = plan.ids["reconsideration"] = {}
+    for n, c in enumerate(cases):
+        who = staff[n % len(staff)]
+        if who is STAFF[5] and c.respondent == "A03":  # 回避: u-staff-6 was seconded from A03
+            who = STAFF[4]
+        ids[c.key] = plan_case(plan, c, n, who, (SUP1, SUP2), ACTS[c.respondent])

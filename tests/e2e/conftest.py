@@ -77,6 +77,13 @@ def api(sqlite_url: str) -> Iterator[Api]:
         yield Api(client)
 
 
+@pytest.fixture
+def backend_api(database_url: str) -> Iterator[Api]:
+    """The API on each backend of ``tests/conftest.py`` (SQLite and PostgreSQL)."""
+    with TestClient(create_app(settings_for(database_url))) as client:
+        yield Api(client)
+
+
 def moments(count: int, start: datetime | None = None, step_minutes: int = 3) -> list[datetime]:
     """Business times in the recent past (no backdating needed), oldest first."""
     base = start or datetime.now(CST).replace(microsecond=0) - timedelta(hours=2)

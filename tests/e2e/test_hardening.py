@@ -63,7 +63,8 @@ def test_malformed_bodies_are_4xx(api: Api, body: bytes, content_type: str) -> N
     (mutation("receiveClue"), {"input": {}, "meta": {"idempotencyKey": "k"}}, "BAD_USER_INPUT"),
     (mutation("receiveClue"), {"input": {}, "meta": {"expectedVersion": 0, "idempotencyKey": "k",
                                                       "occurredAt": "tomorrow"}}, "BAD_USER_INPUT"),
-    (mutation("updateClue"), {}, "GRAPHQL_VALIDATION_FAILED"),
+    (mutation("updateClue"), {}, "HISTORY_IMMUTABLE"),
+    (mutation("frobnicateClue"), {}, "GRAPHQL_VALIDATION_FAILED"),
 ])
 def test_bad_documents_and_variables_are_coded_errors(api: Api, query: str, variables: dict, code: str) -> None:
     r = api.post(query, variables)

@@ -3,22 +3,13 @@ versions, idempotency keys, and the refusals a client meets on the way, each wit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
-import pytest
-
 from tests.e2e.commands import LIAISON_A02, RECEIVE, SUP1, SUP2, doc, meta, run, send
-from tests.e2e.conftest import Api, TestClient, create_app, moments, settings_for
+from tests.e2e.conftest import Api, moments
 
 CLUE = "query($id: ID!) { clue(id: $id) { status version clueNo caseNo closureType overdue notices { status } } }"
-
-
-@pytest.fixture
-def backend_api(database_url: str) -> Iterator[Api]:
-    with TestClient(create_app(settings_for(database_url))) as client:
-        yield Api(client)
 
 
 def code(body: dict[str, Any]) -> str:
@@ -36,16 +27,17 @@ def test_clue_from_receipt_to_closure(backend_api: Api) -> None:
     first = run(api, "registerClue", {}, meta(t, 1, clue, key))
     again = run(api, "registerClue", {}, meta(t, 1, clue, key))  # a retried request: the original result
     assert again["eventId"] == first["eventId"] and again["repeated"] is True and first["repeated"] is False
-    assert code(send(api, "registerClue", {"clue_no": "HQ-JD-2099-0001"}, meta(t, 1, clue, key))) in (
-        "DUPLICATE_IDEMPOTENCY_KEY", "VALIDATION_FAILED")
     assert code(send(api, "screenClue", {"outcome": "valid", "reason_code": "other", "reason": "属监督范围"},
                      meta(next(at), 1, clue))) == "STALE_VERSION"
     assert code(send(api, "registerClue", {}, meta(next(at), 2, clue))) == "INVALID_TRANSITION"
     assert code(send(api, "openSupervisionCase", {"case_kind": "individual", "lead_user_id": "u-staff-1"},
                      meta(next(at), 2, clue, approvers=(SUP1,)))) == "INVALID_TRANSITION"
 
+    t, key = next(at), str(uuid4())
     v = run(api, "acknowledgeReceipt", {"method": "platform", "recipient": "hotline_platform"},
-            meta(next(at), 2, clue))["version"]
+            meta(t, 2, clue, key))["version"]
+    assert code(send(api, "acknowledgeReceipt", {"method": "sms", "recipient": "hotline_platform"},
+                     meta(t, 2, clue, key))) == "DUPLICATE_IDEMPOTENCY_KEY"
     v = run(api, "screenClue", {"outcome": "valid", "reason_code": "other", "reason": "属监督范围"},
             meta(next(at), v, clue))["version"]
     assert code(send(api, "openSupervisionCase", {"case_kind": "individual", "lead_user_id": "u-staff-1"},

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from domain.base import value_hash
 from infra.cli import app as cli
 from infra.sample import CST
-from tests.e2e.commands import SUP1, meta, run
+from tests.e2e.commands import SUP1, meta, run, send
 from tests.e2e.conftest import Api, moments
 from tests.e2e.story import RECORD_DELAY, receive, story
 
@@ -25,7 +25,8 @@ TRAIL = ("query($id: ID!, $asOf: String, $knownAt: String) { auditTrail(clueId: 
          "correctedBy { eventType reason actor { userId } approvals { approverUserId } } target { version } } }")
 
 
-def test_keyset_pages_are_stable_under_concurrent_inserts(api: Api) -> None:
+def test_keyset_pages_are_stable_under_concurrent_inserts(backend_api: Api) -> None:
+    api = backend_api
     times = moments(5, step_minutes=10)
     originals = {receive(api.ledger, t) for t in times}
     api.catch_up()
@@ -52,7 +53,8 @@ def test_keyset_pages_are_stable_under_concurrent_inserts(api: Api) -> None:
     assert keys == sorted(keys)
 
 
-def test_audit_trail_as_of_and_known_at_with_corrections(api: Api) -> None:
+def test_audit_trail_as_of_and_known_at_with_corrections(backend_api: Api) -> None:
+    api = backend_api
     start = datetime.now(CST).replace(microsecond=0) - timedelta(hours=2)
     clue, steps, _ = story(api.ledger, start)
     api.catch_up()
@@ -87,11 +89,22 @@ def test_audit_trail_as_of_and_known_at_with_corrections(api: Api) -> None:
     past = api.data(TRAIL, {"id": str(clue), "asOf": as_of})["auditTrail"]
     assert [e["version"] for e in past] == [1, 2, 3] and past[0]["correctedData"]["summary"] == "更正后的线索摘要"
     assert fix["version"] == 10
+    finding = steps[6]["event_id"]
+    structural = {"target_event_id": finding, "reason": "改结论",
+                  "changes": [{"path": "conclusion", "old_value_hash": value_hash("substantiated"),
+                               "new_value": "unsubstantiated"}]}
+    assert send(api, "correctEvent", structural, meta(datetime.now(CST), 10, str(clue), approvers=(SUP1,))
+                )["errors"][0]["extensions"]["code"] == "CORRECTION_OF_STRUCTURAL_FIELD"
+    own = {**structural, "changes": [{"path": "summary", "old_value_hash": value_hash("执法粗暴"), "new_value": "改"}]}
+    assert send(api, "correctEvent", own, meta(datetime.now(CST), 10, str(clue), approvers=("u-staff-1",))
+                )["errors"][0]["extensions"]["code"] == "SELF_APPROVAL_FORBIDDEN"
+    assert api.code('mutation { updateFinding(id: "x") { eventId } }') == "HISTORY_IMMUTABLE"
     detail = api.data("query($id: ID!) { clue(id: $id) { summary version } }", {"id": str(clue)})["clue"]
     assert detail == {"summary": "更正后的线索摘要", "version": 10}
 
 
-def test_clue_as_of_a_moment_or_version(api: Api) -> None:
+def test_clue_as_of_a_moment_or_version(backend_api: Api) -> None:
+    api = backend_api
     start = datetime.now(CST).replace(microsecond=0) - timedelta(hours=2)
     clue = story(api.ledger, start).clue
     query = "query($id: ID!, $at: String, $v: Int) { clueAsOf(id: $id, at: $at, version: $v) { status asOfVersion " \
@@ -103,12 +116,16 @@ def test_clue_as_of_a_moment_or_version(api: Api) -> None:
     assert (by_time["status"], by_time["asOfVersion"], by_time["notices"]) == ("under_verification", 6, [])
     now = api.data(query, {"id": str(clue), "v": 9})["clueAsOf"]
     assert now["status"] == "rectifying" and now["notices"][0]["due"]["dueAt"]
+    late = api.data("query($id: ID!) { clueAsOf(id: $id, at: \"2099-01-01\") { status overdue asOfVersion "
+                    "notices { due { overdue } } } }", {"id": str(clue)})["clueAsOf"]
+    assert late == {"status": "rectifying", "overdue": True, "asOfVersion": 9, "notices": [{"due": {"overdue": True}}]}
     assert api.code(query, {"id": str(clue), "v": 99}) == "VALIDATION_FAILED"
     assert api.code(query, {"id": str(clue)}) == "VALIDATION_FAILED"
     assert api.code(query, {"id": str(clue), "at": (start - timedelta(days=1)).isoformat()}) == "NOT_FOUND"
 
 
-def test_statistics_equal_svledger_stats(api: Api, sqlite_url: str) -> None:
+def test_statistics_equal_svledger_stats(backend_api: Api, database_url: str) -> None:
+    api = backend_api
     now = datetime.now(CST)
     story(api.ledger, now.replace(microsecond=0) - timedelta(hours=2))
     receive(api.ledger, now - timedelta(minutes=30))
@@ -118,7 +135,7 @@ def test_statistics_equal_svledger_stats(api: Api, sqlite_url: str) -> None:
             "casesOpened cluesValid reconsideration { received correctionRate { value fraction } } json } }"
     stats = api.data(query, {"y": now.year, "asOf": day})["statistics"]
     printed = CliRunner().invoke(cli, ["stats", "--year", str(now.year), "--as-of", day, "--json",
-                                       "--database-url", sqlite_url])
+                                       "--database-url", database_url])
     assert printed.exit_code == 0, printed.output
     assert stats["json"] == json.loads(printed.stdout)
     assert (stats["cluesCollected"], stats["cluesValid"], stats["casesOpened"]) == (2, 1, 1)
@@ -126,7 +143,8 @@ def test_statistics_equal_svledger_stats(api: Api, sqlite_url: str) -> None:
     assert api.code("{ statistics(period: {year: 2024, quarter: 9}) { cluesCollected } }") == "VALIDATION_FAILED"
 
 
-def test_raw_log_and_access_events(api: Api) -> None:
+def test_raw_log_and_access_events(backend_api: Api) -> None:
+    api = backend_api
     clue = story(api.ledger, datetime.now(CST).replace(microsecond=0) - timedelta(hours=2), steps=3).clue
     api.catch_up()
     log = api.data("{ events(after: 0, first: 2) { position eventType streamId data } }", role="auditor")["events"]

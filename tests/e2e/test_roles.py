@@ -107,12 +107,14 @@ def test_partner_sees_shared_clues_redacted_never_reporter(world: tuple[Api, dic
                      "{ approverUserId comment } data correctedData } }", {"id": ids["shared"]}, **who)["auditTrail"]
     types = [e["eventType"] for e in trail]
     assert types == ["FindingRecorded", "RectificationNoticeIssued", "NoticeServed", "PartnerShareGranted"]
-    assert all(e["actor"]["userId"].startswith("p-") for e in trail)
-    assert all(a["approverUserId"].startswith("p-") for e in trail for a in e["approvals"])
+    assert all(e["actor"]["userId"].startswith("psn_") for e in trail)
+    assert all(a["approverUserId"].startswith("psn_") for e in trail for a in e["approvals"])
     everything = json.dumps([listed, trail, {k: v for k, v in clue.items() if k != "reporter"}], ensure_ascii=False)
     for secret in ("pt_", "reporter", "contactable", "[sealed]", "u-staff-1", "u-sup-1", "dms://", "反映A02执法粗暴"):
         assert secret not in everything, secret
     assert api.data("{ notices { nodes { streamId } } }", **who)["notices"]["nodes"] == [{"streamId": ids["shared"]}]
+    counts = api.data("{ agencies { id openNotices clues } }", **who)["agencies"]
+    assert {a["id"] for a in counts} == {"A02", "A05"} and all(a["openNotices"] is a["clues"] is None for a in counts)
 
 
 def test_liaison_sees_only_its_own_agencys_notices(world: tuple[Api, dict[str, Any]]) -> None:

@@ -66,7 +66,7 @@ def test_partner_subscription_is_redacted_and_auditor_follows_the_log(api: Api) 
         run(api, "revokePartnerShare", {"partner_org_id": "hq-jwjw", "reason": "移送完毕"},
             meta(datetime.now(CST), 14, clue, approvers=("u-sup-1",)), who=("supervisor", "u-sup-2", "HQ"))
         seen = partner.receive_json()["payload"]["data"]["clueEvents"]
-        assert seen["eventType"] == "PartnerShareRevoked" and seen["actor"]["userId"].startswith("p-")
+        assert seen["eventType"] == "PartnerShareRevoked" and seen["actor"]["userId"].startswith("psn_")
         logged = auditor.receive_json()["payload"]["data"]["events"]
         assert (logged["eventType"], logged["streamId"], logged["position"] > head) == ("PartnerShareRevoked", clue, True)
 

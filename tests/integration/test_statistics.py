@@ -67,3 +67,49 @@ def test_a_quarter_and_a_custom_period(demo_ledger: Ledger) -> None:
     assert q1["clues_collected"] == 5  # D1–D5 received in Q1
     custom = stats(demo_ledger, start="2024-06-01", end="2024-06-30")
     assert custom["clues_collected"] == 1  # D8
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fixture_ledger(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    """F-J (seed 003), F-X and F-X2 (seed 004) in their own bureaus (JH, XZ)."""
+    from infra.demo import load_fixture
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('fixtures') / 'f.db'}"
+    else:
+        url = request.getfixturevalue("pg_database")  # beside the demo: other bureaus, other years
+    ledger = Ledger(Settings(database_url=url))
+    for name in ("F-J", "F-X", "F-X2"):
+        load_fixture(ledger, name)
+    Projector(ledger).run_once()
+    yield ledger
+    ledger.close()
+
+
+def bureau_stats(ledger: Ledger, bureau: str, year: int) -> dict:
+    return statistics(Projector(ledger).db, period(year), bureau=bureau)
+
+
+def test_seed_003_acceptance_rate_and_decline(fixture_ledger: Ledger) -> None:
+    r = bureau_stats(fixture_ledger, "JH", 2019)
+    rc = r["reconsideration"]
+    assert (rc["received"], rc["accepted"], rc["acceptance_rate"], rc["acceptance_rate_fraction"]) == (
+        29, 22, "75.86%", "22/29")
+    assert rc["decisions"] == {"accepted": 22, "not_accepted": 4, "referred_to_competent_authority": 1,
+                               "deemed_withdrawn": 1, "suspended_pending_litigation": 1}
+    assert (rc["received_previous_period"], rc["received_change_rate"]) == (39, "-25.64%")
+    assert (r["annual_review_files"], r["annual_review_units"]) == (165, 19)
+
+
+def test_seed_004_totals_keep_their_unclassified_gap(fixture_ledger: Ledger) -> None:
+    rc = bureau_stats(fixture_ledger, "XZ", 2016)["reconsideration"]
+    assert rc["received"] == 753 and rc["not_accepted"] == 12
+    assert rc["dispositions"] == {"upheld": 323, "revoked": 75, "terminated": 180, "confirmed_illegal": 7,
+                                  "not_supported": 2, "enforcement_suspended": 1, "other": 112, "unclassified": 41}
+    assert sum(rc["dispositions"].values()) + rc["not_accepted"] == 753
+    assert rc["unclassified"] == 41 and rc["reconciliation_gap"] is True
+
+
+def test_seed_004_withdrawal_share(fixture_ledger: Ledger) -> None:
+    rc = bureau_stats(fixture_ledger, "XZ", 2017)["reconsideration"]
+    assert (rc["closed"], rc["withdrawal_rate"], rc["withdrawal_rate_fraction"]) == (95, "25.26%", "24/95")

@@ -94,7 +94,8 @@ def test_corrections_keep_only_partner_visible_paths() -> None:
 
 def test_cloud_event_is_canonical_and_valid() -> None:
     ev = stored("TransferSent", {"transfer_id": "8d0a2f8e-3c4b-4f2a-9b1e-2d3c4b5a6f70", "sent_via": "platform",
-                                 "transfer_letter": DOC, "copy_to_org_ids": []}, correlation_id="c0a80101-0000-4000-8000-000000000001")
+                                 "transfer_letter": DOC, "copy_to_org_ids": []},
+                correlation_id="c0a80101-0000-4000-8000-000000000001")
     ce = pf.cloud_event(ev, pf.partner_data(ev, "hq-jwjw", KEY), bureau="HQ", event_hash="e" * 64, partnerseq=2)
     assert pf.encode(ce) == pf.encode(json.loads(pf.encode(ce)))
     assert ce["type"] == "sl.clue.TransferSent.v1" and ce["source"] == "urn:sl:bureau:HQ"
@@ -141,3 +142,78 @@ def test_only_one_relay_is_active(database_url: str) -> None:
         second.release()
     if not settings.is_postgres:
         assert Path(settings.sqlite_path + ".relay.lock").exists()
+
+
+class FakeFuture:
+    def __init__(self, error: Exception | None) -> None:
+        self.is_done, self.exception = True, error
+
+    def failed(self) -> bool:
+        return self.exception is not None
+
+
+class FakeProducer:
+    """Records what was sent; ``fail`` makes every send of the next flush fail (broker refused)."""
+
+    def __init__(self, log: list, fail: list) -> None:
+        self.log, self.fail = log, fail
+
+    def send(self, topic: str, key: bytes, value: bytes, headers: list) -> FakeFuture:
+        self.log.append((topic, key, value))
+        return FakeFuture(RuntimeError("refused") if self.fail else None)
+
+    def flush(self, timeout: float) -> None:
+        pass
+
+    def close(self, timeout: float = 0) -> None:
+        pass
+
+
+def test_routing_per_partner_and_commit_only_after_confirmation(tmp_path: Path) -> None:
+    """Two partners on one clue: each gets its own transfer's events, shared clue events go to both,
+    each with its own partnerseq. A refused batch commits nothing; the retry sends the same bytes."""
+    from infra.ledger import Ledger
+    from infra.relay import BrokerUnavailable, Relay
+    from infra.relay_store import RelayStore
+    from tests.kafka.story import STAFF, SUPERVISOR, Story
+
+    ledger = Ledger(Settings(database_url=f"sqlite:///{tmp_path / 'l.db'}"))
+    story = Story(ledger, "routing")
+    clue = story.shared_clue("R1", full=False)  # to hq-jwjw
+    story.run("grantPartnerShare", {"partner_org_id": "hq-jcy", "partner_summary": "R1 抄送检察院"}, clue,
+              actor=STAFF, approvers=(SUPERVISOR,))
+    transfer = story.uid("R1", "transfer")
+    story.run("acknowledgeTransfer", {"transfer_id": transfer, "receipt": DOC}, clue)  # hq-jwjw's transfer only
+    story.run("suspendClue", {"reason_code": "awaiting_other_authority"}, clue, approvers=(SUPERVISOR,))  # both
+
+    sent: list = []
+    fail = [True]
+    relay = Relay(ledger, RelayConfig(env="test"), producer_factory=lambda c: (FakeProducer(sent, fail), True))
+    try:
+        with pytest.raises(BrokerUnavailable):
+            relay.run_once()
+        assert RelayStore(ledger.settings).positions() == {}  # nothing confirmed, nothing recorded
+        first_try = list(sent)
+        relay.planner.reload()
+        fail.clear()
+        sent.clear()
+        relay.run_once()
+        assert sent == first_try  # identical bytes on the retry
+        feeds: dict[str, list[tuple[str, int]]] = {}
+        for topic, key, value in sent:
+            ce = json.loads(value)
+            assert key == str(clue).encode()
+            feeds.setdefault(topic.split(".")[3], []).append((ce["type"].split(".")[2], ce["partnerseq"]))
+        assert feeds == {
+            "hq-jwjw": [("PartnerShareGranted", 1), ("TransferSent", 2), ("TransferAcknowledged", 3),
+                        ("ClueSuspended", 4)],
+            "hq-jcy": [("PartnerShareGranted", 1), ("ClueSuspended", 2)]}
+        positions = RelayStore(ledger.settings).positions()
+        head = ledger.recorder.max_notification_id()
+        assert positions == {"checkpoints": head, "partner:hq-jwjw": head, "partner:hq-jcy": head}
+        sent.clear()
+        relay.run_once()
+        assert sent == []  # caught up: nothing is sent twice
+    finally:
+        relay.close()
+        ledger.close()

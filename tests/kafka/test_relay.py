@@ -17,7 +17,7 @@ from infra.ledger import Ledger
 from infra.partner_feed import Stored
 from infra.relay import Relay, RelayConfig
 from infra.relay_consumer import PartnerInbox
-from infra.relay_store import RelayStore
+from infra.relay_store import RelayStore, relay_lag
 from infra.settings import Settings
 from tests.kafka.conftest import Tansu
 from tests.kafka.helpers import (CHECKPOINT_TOPIC, ENV, PARTNER_TOPIC, Message, cli, cli_env, cli_popen, has_ids,
@@ -140,16 +140,10 @@ def test_feed_order_redaction_contracts_and_identical_resends(tansu: Tansu, data
         again = read_topic(tansu.bootstrap, PARTNER_TOPIC, until=lambda ms: len(ms) >= 2 * len(messages))
         assert len(again) == 2 * len(messages)
         assert_per_clue_order(again)
-        assert {p.name: p.events_behind for p in _lag(ledger)} == {"checkpoints": 0, f"partner:{PARTNER}": 0}
+        assert {p.name: p.events_behind for p in relay_lag(ledger)} == {"checkpoints": 0, f"partner:{PARTNER}": 0}
     finally:
         relay.close()
         ledger.close()
-
-
-def _lag(ledger: Ledger) -> list:
-    from infra.relay_store import relay_lag
-
-    return relay_lag(ledger)
 
 
 def test_checkpoints_are_published(tansu: Tansu, tmp_path: Path) -> None:
