@@ -7,10 +7,12 @@ built at import: ``api.schema:schema`` (for ``strawberry export-schema``) is cre
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from api.config import ApiSettings
@@ -36,8 +38,9 @@ class LedgerSchema(strawberry.Schema):
 
 
 def build_schema(settings: ApiSettings | None = None) -> strawberry.Schema:
+    caches = [partial(ParserCache, maxsize=256), partial(ValidationCache, maxsize=256)]
     return LedgerSchema(query=Query, mutation=build_mutation(), subscription=Subscription,
-                             extensions=[CodedErrors, *schema_limits(settings)])
+                        extensions=[CodedErrors, *schema_limits(settings), *caches])
 
 
 def sdl() -> str:

@@ -1,8 +1,9 @@
-"""``clue(id)``, ``clues(filter, first, after)`` and ``clueAsOf(id, at, version)``."""
+"""``clue(id)``, ``clues(filter, first, after)`` and ``clueAsOf(id, at, version, knownAt)``."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import strawberry
@@ -16,7 +17,7 @@ from api.types.clue import Clue, ClueConnection, ClueEdge, ClueFilter
 from api.types.common import PageInfo, decode_cursor, encode_cursor, page_size
 from domain import errors
 from domain.clue import Clue as ClueAggregate
-from projections.events import to_us
+from projections.events import decode, to_us
 
 
 def _load(info: strawberry.Info, id: str, version: int | None = None) -> Any:
@@ -38,6 +39,18 @@ def _version_at(agg: Any, at_us: int) -> int:
     for entry in agg.index.values():
         if to_us(datetime.fromisoformat(entry["occurred_at"])) <= at_us:
             version = entry["version"]
+    return version
+
+
+def _version_known(ledger: Any, stream: Any, known_us: int) -> int:
+    """The last version recorded by ``known_us`` (a stream is recorded in version order)."""
+    version = 0
+    for stored in ledger.recorder.select_events(stream):
+        ev = decode(SimpleNamespace(id=None, originator_id=stored.originator_id, topic=stored.topic,
+                                    originator_version=stored.originator_version, state=stored.state))
+        if ev.recorded_us > known_us:
+            break
+        version = ev.version
     return version
 
 
@@ -75,15 +88,21 @@ class ClueQueries:
             has_next_page=more, end_cursor=edges[-1].cursor if edges else None,
             start_cursor=edges[0].cursor if edges else None))
 
-    @strawberry.field(description="The clue replayed as of a business moment (at) or a stream version")
+    @strawberry.field(description="The clue replayed as of a business moment (at) or a stream version; knownAt "
+                                  "(with at) keeps only what had been recorded by then")
     async def clue_as_of(self, info: strawberry.Info, id: strawberry.ID, at: str | None = None,
-                         version: int | None = None) -> Clue:
+                         version: int | None = None, known_at: str | None = None) -> Clue:
         if (at is None) == (version is None):
             raise errors.ValidationFailed("give exactly one of at and version")
+        if known_at is not None and version is not None:
+            raise errors.ValidationFailed("knownAt goes with at, not with version")
+
         def read() -> tuple[Any, str, int, int]:
             agg, access = _load(info, str(id))
             at_us = moment_us(at) if at else 0
             wanted = version if version is not None else _version_at(agg, at_us)
+            if known_at is not None:
+                wanted = min(wanted, _version_known(info.context.services.ledger, agg.id, moment_us(known_at) or 0))
             if wanted < 1:
                 raise errors.NotFound(f"clue {id} had not been received at {at}")
             agg, access = _load(info, str(id), wanted)
