@@ -69,9 +69,9 @@ class ApiSettings:
         values.update(overrides)
         if prod and not env.get("SVLEDGER_PSEUDONYM_KEY") and "pseudonym_key" not in overrides:
             raise ConfigError("SVLEDGER_PSEUDONYM_KEY is required when SVLEDGER_ENV=prod")
+        if prod and len(str(values["jwt_secret"])) < 32:
+            raise ConfigError("SVLEDGER_JWT_SECRET (at least 32 characters) is required when SVLEDGER_ENV=prod")
         if not values["jwt_secret"]:
-            if prod:
-                raise ConfigError("SVLEDGER_JWT_SECRET is required when SVLEDGER_ENV=prod")
             values["jwt_secret"] = dev_secret(Path(env.get("SVLEDGER_JWT_SECRET_FILE") or DEFAULT_SECRET_FILE))
         return cls(**values)  # type: ignore[arg-type]
 

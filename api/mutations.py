@@ -21,7 +21,8 @@ from domain.catalogue import CommandSpec, load_all
 def describe(spec: CommandSpec) -> str:
     fields = spec.payload.model_fields
     shown = ", ".join(f"{name}{'' if f.is_required() else '?'}" for name, f in fields.items()) or "(none)"
-    return (f"Records {spec.event} on a {spec.aggregate} stream{' (creates it)' if spec.creates else ''}. "
+    article = "an" if spec.aggregate[0] in "AEIOU" else "a"
+    return (f"Records {spec.event} on {article} {spec.aggregate} stream{' (creates it)' if spec.creates else ''}. "
             f"Who: {', '.join(spec.who)}. input: {{{shown}}}")
 
 

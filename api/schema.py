@@ -12,7 +12,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.types import ExecutionContext
 
 from api.config import ApiSettings
@@ -38,9 +38,8 @@ class LedgerSchema(strawberry.Schema):
 
 
 def build_schema(settings: ApiSettings | None = None) -> strawberry.Schema:
-    caches = [partial(ParserCache, maxsize=256), partial(ValidationCache, maxsize=256)]
     return LedgerSchema(query=Query, mutation=build_mutation(), subscription=Subscription,
-                        extensions=[CodedErrors, *schema_limits(settings), *caches])
+                        extensions=[CodedErrors, *schema_limits(settings), partial(ValidationCache, maxsize=256)])
 
 
 def sdl() -> str:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import append_many, append_one, catch_up, pending, scale, verify_rate
+from bench import append_many, append_one, catch_up, graphql_history, pending, scale, verify_rate
 from bench.common import Config, failed
 from bench.machine import machine_facts
 
@@ -31,7 +31,8 @@ MEASURES: dict[str, Callable[[Config], dict[str, Any]]] = {
     "catch_up": catch_up.run,
     "scale": scale.run,
     "verify": verify_rate.run,
-    **{name: (lambda cfg, name=name: pending.run(name)) for name in pending.PENDING if name != "verify"},
+    "graphql_history": graphql_history.run,
+    **{name: (lambda cfg, name=name: pending.run(name)) for name in pending.PENDING},
 }
 
 
@@ -43,7 +44,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=0, help="alternating rounds per pair (default 3)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=N",
                    help="override a size: append_seconds, append_clues, append16_clues, catch_up_events, "
-                        "catch_up_real, scale_small, scale_large, scale_clues, scale_reads")
+                        "catch_up_real, scale_small, scale_large, scale_clues, scale_reads, graphql_clues, "
+                        "graphql_reads")
     p.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     return p.parse_args(argv)
 
@@ -67,6 +69,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                                           f"baseline_missed={r['baseline_missed']}",
                      "catch_up": lambda: f"{r['events']:,} events ({r['events_command_layer']:,} via commands)",
                      "scale": lambda: f"{r['large_events']:,} vs {r['small_events']:,} events",
+                     "graphql_history": lambda: f"p50 {r['ours_p50_ms']} ms, p99 {r['ours_p99_ms']} ms",
                      "verify": lambda: f"{r['events']:,} events written by the command layer",
                      "append_1": lambda: f"p50 {r['ours_p50_ms']} ms vs {r['baseline_p50_ms']} ms"}
             note = notes.get(r["name"], lambda: "")()
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")
-        overrides[key.strip()] = int(float(value))
+        overrides[key.strip()] = float(value)
     cfg = Config(quick=args.quick, rounds=args.rounds or 3, verbose=args.verbose, overrides=overrides)
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(ORDER)
     unknown = [n for n in names if n not in MEASURES]

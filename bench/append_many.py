@@ -97,7 +97,7 @@ def run(cfg: Config) -> dict[str, Any]:
     from infra.ledger import Ledger
     from infra.settings import Settings
 
-    seconds = cfg.pick("append_seconds", 1, 3)
+    seconds = cfg.pick("append_seconds", 0.8, 3)
     per_writer = cfg.pick("append16_clues", 3, 12)
     with scratch_database("a16") as url:
         ledger = Ledger(Settings(database_url=url))

@@ -28,8 +28,8 @@ def run(cfg: Config) -> dict[str, Any]:
     from infra.ledger import Ledger
     from infra.settings import Settings
 
-    seconds = cfg.pick("append_seconds", 1, 3)
-    n_clues = cfg.pick("append_clues", 100, 400)
+    seconds = cfg.pick("append_seconds", 0.8, 3)
+    n_clues = cfg.pick("append_clues", 80, 400)
     with scratch_database("a1") as url:
         ledger = Ledger(Settings(database_url=url))
         conn = psycopg.connect(url, autocommit=True)

@@ -30,7 +30,7 @@ def run(cfg: Config) -> dict[str, Any]:
     from projections.runner import Projector, all_projections
 
     n_events = cfg.pick("catch_up_events", 2_000, 100_000)
-    n_real = min(cfg.pick("catch_up_real", 260, 3_900), n_events)
+    n_real = min(cfg.pick("catch_up_real", 260, 2_600), n_events)
     with scratch_database("cu") as url:
         cfg.log(f"{NAME}: writing {n_real} events through the command layer")
         gen = generate(url, n_real, processes=1)

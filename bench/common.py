@@ -28,10 +28,11 @@ class Config:
     quick: bool
     rounds: int
     verbose: bool = False
-    overrides: dict[str, int] = field(default_factory=dict)
+    overrides: dict[str, float] = field(default_factory=dict)
 
-    def pick(self, name: str, quick: int, full: int) -> int:
-        return int(self.overrides.get(name, quick if self.quick else full))
+    def pick(self, name: str, quick: float, full: float) -> Any:
+        value = self.overrides.get(name, quick if self.quick else full)
+        return value if isinstance(value, float) and not value.is_integer() else int(value)
 
     def log(self, message: str) -> None:
         if self.verbose:

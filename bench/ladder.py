@@ -16,6 +16,8 @@ the ratio to the raw autocommit INSERT shows what each part costs:
                 twice, the clue's events), no Python domain work            ~7 round trips
   function      one call of a plpgsql function doing lock + idempotency + hash + insert + notify
                                                                             1 round trip (a fix)
+  function_xid  the same without LOCK TABLE and NOTIFY: each row records pg_current_xact_id(), readers
+                stop below pg_snapshot_xmin(pg_current_snapshot()) (the design of issue 8) 1 round trip
   command       ``Ledger.execute("acknowledgeReceipt")``, the real thing
 
     python -m bench.ladder [--seconds 1.5] [--rounds 3] [--writers 16]
@@ -55,6 +57,21 @@ DDL = [
          INSERT INTO ev (originator_id, originator_version, topic, state) VALUES (p_id, p_version, p_topic, p_state)
            RETURNING notification_id INTO nid;
          NOTIFY ev;
+         RETURN nid;
+       END $$""",
+    "CREATE TABLE ev2 (originator_id uuid NOT NULL, originator_version integer NOT NULL, topic text, state bytea, "
+    "notification_id bigserial, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), "
+    "PRIMARY KEY (originator_id, originator_version))",
+    "CREATE UNIQUE INDEX ev2_nid ON ev2 (tx, notification_id)",
+    """CREATE FUNCTION append_xid(p_id uuid, p_version int, p_topic text, p_state bytea, p_key text, p_hash text,
+                                  p_result text) RETURNS bigint LANGUAGE plpgsql AS $$
+       DECLARE prev text; nid bigint;
+       BEGIN
+         INSERT INTO idem VALUES ('Clue', p_key, p_hash, p_result);
+         SELECT event_hash INTO prev FROM hashes WHERE stream_id = p_id::text AND version = p_version - 1;
+         INSERT INTO hashes VALUES (p_id::text, p_version, coalesce(prev, ''), md5(coalesce(prev, '') || p_hash));
+         INSERT INTO ev2 (originator_id, originator_version, topic, state) VALUES (p_id, p_version, p_topic, p_state)
+           RETURNING notification_id INTO nid;
          RETURN nid;
        END $$""",
 ]
@@ -111,6 +128,11 @@ def rungs(conn: psycopg.Connection, ledger, versions) -> dict[str, Callable[[], 
         conn.execute("SELECT append_one(%s, 1, %s, %s, %s, %s, '{}')",
                      (oid, RAW_TOPIC, state, key, hashlib.sha256(key.encode()).hexdigest()), prepare=True).fetchone()
 
+    def function_xid() -> None:
+        oid, key = ids()
+        conn.execute("SELECT append_xid(%s, 1, %s, %s, %s, %s, '{}')",
+                     (oid, RAW_TOPIC, state, key, hashlib.sha256(key.encode()).hexdigest()), prepare=True).fetchone()
+
     clue_cycle = [0]
 
     def command() -> None:
@@ -120,7 +142,7 @@ def rungs(conn: psycopg.Connection, ledger, versions) -> dict[str, Callable[[], 
     return {"raw": raw, "txn": txn, "pipe_bare": lambda: pipeline(lock=False, notify=False),
             "pipe_lock": lambda: pipeline(notify=False), "pipe_notify": lambda: pipeline(lock=False),
             "pipeline": pipeline, "pipeline+": lambda: pipeline(extra=True),
-            "sql_only": sql_only, "function": function, "command": command}
+            "sql_only": sql_only, "function": function, "function_xid": function_xid, "command": command}
 
 
 def _timed(steps: list[Callable[[], None]], seconds: float) -> float:

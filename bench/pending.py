@@ -40,9 +40,6 @@ def _scale_profile() -> bool:
 PENDING: dict[str, dict[str, Any]] = {
     "bulk_import": {"needs": "`svledger demo --profile scale` (bulk import path)", "target": "ratio >= 0.5",
                     "unit": "events/s", "probe": _scale_profile},
-    "graphql_history": {"needs": "the GraphQL API served by uvicorn (clue audit trail query)",
-                        "target": "ratio >= 0.5; p50 <= 5 ms, p99 <= 20 ms", "unit": "requests/s",
-                        "probe": lambda: _module("api.app", "api.main", "api.schema") is not None},
     "relay": {"needs": "the Kafka relay and the test broker", "target": "ratio >= 0.8; commit -> topic p99 <= 500 ms",
               "unit": "events/s", "probe": lambda: _module("infra.relay", "relay", "infra.kafka_relay") is not None},
 }

@@ -64,7 +64,7 @@ def run(cfg: Config) -> dict[str, Any]:
     from bench.workload import generate
 
     with scratch_database("vf") as url:
-        generate(url, cfg.pick("catch_up_real", 260, 3_900), processes=1)
+        generate(url, cfg.pick("catch_up_real", 260, 2_600), processes=1)
         ledger = Ledger(Settings(database_url=url))
         try:
             return measure(cfg, url, ledger)

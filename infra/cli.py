@@ -202,4 +202,4 @@ def main() -> None:
     app()
 
 
-from infra import cli_api, cli_identity, cli_read  # noqa: E402,F401  (register their commands)
+from infra import cli_api, cli_identity, cli_read, cli_relay  # noqa: E402,F401  (register their commands)

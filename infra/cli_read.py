@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -11,6 +14,22 @@ from rich.table import Table
 
 from infra.bootstrap import build_ledger
 from infra.cli import DB_OPTION, app, coded_errors, console
+
+
+@contextmanager
+def read_models(database_url: str | None, catch_up: bool = False, batch: int = 500) -> Iterator[Any]:
+    """A projector over the ledger (optionally caught up); closes both connections afterwards."""
+    from projections.runner import Projector
+
+    ledger = build_ledger(database_url)
+    projector = Projector(ledger, batch_size=batch)
+    try:
+        if catch_up:
+            projector.run_once()
+        yield projector
+    finally:
+        projector.db.close()
+        ledger.close()
 
 
 def _progress() -> Progress:
@@ -25,9 +44,11 @@ def project(once: bool = typer.Option(False, "--once", help="catch up and exit")
             batch: int = typer.Option(500, "--batch", min=1, max=10_000, help="events per transaction"),
             database_url: str = DB_OPTION) -> None:
     """Run the projector: follow the log and keep every read model up to date (Ctrl-C to stop)."""
-    from projections.runner import Projector
+    with read_models(database_url, batch=batch) as projector:
+        _project(projector, once, poll)
 
-    projector = Projector(build_ledger(database_url), batch_size=batch)
+
+def _project(projector: Any, once: bool, poll: float) -> None:
     started, head = time.monotonic(), projector.ledger.recorder.max_notification_id() or 0
     with _progress() as bar:
         task = bar.add_task("projecting", total=max(head - projector.position(), 1))
@@ -46,15 +67,16 @@ def project(once: bool = typer.Option(False, "--once", help="catch up and exit")
 @app.command()
 @coded_errors
 def status(database_url: str = DB_OPTION) -> None:
-    """Log head and, per read model, events and seconds behind."""
-    from projections.runner import Projector
+    """Log head and, per read model and per partner feed, events and seconds behind."""
+    from infra.relay_store import relay_lag
 
-    projector = Projector(build_ledger(database_url))
-    table = Table(title="projection lag")
-    for col in ("read model", "position", "head", "events behind", "seconds behind"):
+    table = Table(title="lag behind the log")
+    for col in ("follower", "position", "head", "events behind", "seconds behind", "last batch events/s"):
         table.add_column(col)
-    for lag in projector.lag():
-        table.add_row(lag.name, str(lag.position), str(lag.head), str(lag.events_behind), f"{lag.seconds_behind:.1f}")
+    with read_models(database_url) as projector:
+        for lag in [*projector.lag(), *relay_lag(projector.ledger)]:
+            table.add_row(lag.name, str(lag.position), str(lag.head), str(lag.events_behind),
+                          f"{lag.seconds_behind:.1f}", f"{getattr(lag, 'rate', 0.0):,.0f}")
     console.print(table)
 
 
@@ -69,10 +91,10 @@ def rebuild(name: str = typer.Argument(None, help="read model name"), all_: bool
     names = sorted(BY_NAME) if all_ else [name] if name else []
     if not names:
         raise typer.BadParameter("give a read model name or --all")
-    ledger = build_ledger(database_url)
-    for n in names:
-        position = rebuild_one(ledger, n)
-        console.print(f"{n}: rebuilt to position {position}")
+    with read_models(database_url) as projector:
+        for n in names:
+            position = rebuild_one(projector.ledger, n)
+            console.print(f"{n}: rebuilt to position {position}")
 
 
 @app.command()
@@ -89,16 +111,13 @@ def stats(year: int = typer.Option(None, "--year"), quarter: int = typer.Option(
     """Statistics for a period (the seed reports' figures), optionally as of a past moment."""
     from projections.periods import period, point_in_time
     from projections.render import stats_table
-    from projections.runner import Projector
     from projections.statistics import statistics
 
-    ledger = build_ledger(database_url)
-    projector = Projector(ledger)
-    projector.run_once()
     moment = point_in_time(as_of)
-    result = statistics(projector.db, period(year, quarter=quarter, month=month, half=half, start=start, end=end),
-                        bureau=bureau or ledger.settings.bureau, as_of=moment,
-                        known_at=point_in_time(known_at) or moment)
+    with read_models(database_url, catch_up=True) as projector:
+        result = statistics(projector.db, period(year, quarter=quarter, month=month, half=half, start=start, end=end),
+                            bureau=bureau or projector.ledger.settings.bureau, as_of=moment,
+                            known_at=point_in_time(known_at) or moment)
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -112,15 +131,12 @@ def report(year: int = typer.Option(..., "--year"), as_of: str = typer.Option(No
     """The year's figures as a short Chinese paragraph for the annual summary."""
     from projections.periods import period, point_in_time
     from projections.render import report_paragraph
-    from projections.runner import Projector
     from projections.statistics import statistics
 
-    ledger = build_ledger(database_url)
-    projector = Projector(ledger)
-    projector.run_once()
     moment = point_in_time(as_of)
-    result = statistics(projector.db, period(year), bureau=bureau or ledger.settings.bureau, as_of=moment,
-                        known_at=moment)
+    with read_models(database_url, catch_up=True) as projector:
+        result = statistics(projector.db, period(year), bureau=bureau or projector.ledger.settings.bureau,
+                            as_of=moment, known_at=moment)
     print(report_paragraph(result))
 
 
@@ -131,14 +147,13 @@ def demo(profile: str = typer.Option("demo_2024", "--profile", help="demo_2024, 
          database_url: str = DB_OPTION) -> None:
     """Load demo data through the command layer (every rule applies), then bring the read models up to date."""
     from infra.demo import load_demo
-    from projections.runner import Projector
 
-    ledger = build_ledger(database_url)
-    with _progress() as bar:
+    options = {"events": events} if events else {}
+    with read_models(database_url) as projector, _progress() as bar:
+        ledger = projector.ledger
         task = bar.add_task(f"loading {profile}", total=None)
-        summary = load_demo(ledger, profile=profile, events=events,
+        summary = load_demo(ledger, profile=profile, **options,
                             progress=lambda done, total: bar.update(task, completed=done, total=total))
-        projector = Projector(ledger)
         head = ledger.recorder.max_notification_id() or 0
         base = projector.position()
         ptask = bar.add_task("projecting", total=max(head - base, 1))

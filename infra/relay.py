@@ -141,10 +141,14 @@ class Relay:
         self.idempotent: bool | None = None
         self.published = 0
         self._listener: Any = None
+        self._fresh = False  # the planner's state matches the committed state (reloaded under the lock)
 
     # -- one batch --------------------------------------------------------------------------------------------
     def step(self) -> int:
         """Plan, publish and commit the next batch; returns the number of log events it covered (0: caught up)."""
+        if not self._fresh:  # after taking the lock or any failure: another relay may have moved on
+            self.planner.reload()
+            self._fresh = True
         positions = self.store.positions()
         start = min(positions.values(), default=0)
         batch = self.ledger.recorder.select_notifications(start=start + 1, limit=self.config.batch_size)
@@ -187,11 +191,17 @@ class Relay:
     def run_once(self) -> int:
         """Catch up with the log head once (raises BrokerUnavailable if the broker fails, LockLost if
         another relay is active)."""
-        if not self.lock.held() and not self.lock.try_acquire():
-            raise LockLost("another relay is active (it holds the relay lock)")
+        if not self.lock.held():
+            if not self.lock.try_acquire():
+                raise LockLost("another relay is active (it holds the relay lock)")
+            self._fresh = False
         total = 0
         while True:
-            read = self.step()
+            try:
+                read = self.step()
+            except BaseException:
+                self._fresh = False  # a failed batch (or unknown commit outcome): reload before the next
+                raise
             if not read:
                 return total
             total += read
@@ -207,8 +217,10 @@ class Relay:
             return stop() or (deadline is not None and time.monotonic() > deadline)
 
         while not halt():
-            if not self.lock.held() and not self.lock.acquire(stop=halt):
-                return False
+            if not self.lock.held():
+                if not self.lock.acquire(stop=halt):
+                    return False
+                self._fresh = False
             try:
                 self.run_once()
                 if failing:
@@ -218,27 +230,21 @@ class Relay:
                     return True
                 self._wait()
             except BrokerUnavailable as exc:
-                self.planner.reload()
+                self._fresh = False
                 (log.warning if not failing else log.debug)("broker unavailable (%s); retrying in %.1fs", exc, backoff)
                 failing = True
                 backoff = self._sleep(backoff, halt)
             except LockLost as exc:
                 log.warning("%s", exc)
-                self.planner.reload()
+                self._fresh = False
                 self.lock.release()
             except (psycopg.OperationalError, psycopg.InterfaceError, sqlite3.OperationalError) as exc:
                 log.warning("database unavailable (%s); retrying in %.1fs", exc, backoff)
-                self.planner_safe_reload()
+                self._fresh = False
                 self._close_listener()
                 self.store.db.close()
                 backoff = self._sleep(backoff, halt)
         return False
-
-    def planner_safe_reload(self) -> None:
-        try:
-            self.planner.reload()
-        except Exception:  # noqa: BLE001 - the database is down; reload on the next successful step
-            pass
 
     def _sleep(self, backoff: float, stop: Callable[[], bool]) -> float:
         until = time.monotonic() + backoff
@@ -276,7 +282,7 @@ class Relay:
 
     def reset(self, partner: str | None = None) -> None:
         self.store.reset(partner)
-        self.planner.reload()
+        self._fresh = False
 
     def close(self) -> None:
         self._drop_producer()

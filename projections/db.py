@@ -37,7 +37,7 @@ class ReadDb:
             self._conn = None
 
     def sql(self, statement: str) -> str:
-        return statement.replace("?", "%s") if self.is_postgres else statement
+        return statement.replace("%", "%%").replace("?", "%s") if self.is_postgres else statement
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

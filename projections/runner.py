@@ -18,7 +18,8 @@ from projections.db import ReadDb, Tx
 from projections.events import decode
 
 TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL, "
-                "recorded_us BIGINT NOT NULL DEFAULT 0, updated_us BIGINT NOT NULL DEFAULT 0)")
+                "recorded_us BIGINT NOT NULL DEFAULT 0, updated_us BIGINT NOT NULL DEFAULT 0, "
+                "rate REAL NOT NULL DEFAULT 0)")
 BATCH_SIZE = 500
 
 
@@ -29,6 +30,7 @@ class Lag:
     head: int
     events_behind: int
     seconds_behind: float
+    rate: float = 0.0  # events/s of the last batch
 
 
 def all_projections(prefix: str = "") -> list[Projection]:
@@ -84,6 +86,7 @@ class Projector:
                 progress(batch[-1].id, max(head, batch[-1].id))
 
     def apply_batch(self, batch: Sequence[Any]) -> None:
+        started = time.monotonic()
         events = [decode(n) for n in batch]
         with self.db.transaction() as tx:
             positions = self.positions(tx)  # read (and on PostgreSQL lock) inside the batch transaction
@@ -96,26 +99,29 @@ class Projector:
                 for ev in todo:
                     p.apply(tx, ev)
                 p.end_batch(tx)
-                self._track(tx, self.tracking_name(p), todo[-1].position, todo[-1].recorded_us)
+                rate = len(todo) / max(time.monotonic() - started, 1e-6)
+                self._track(tx, self.tracking_name(p), todo[-1].position, todo[-1].recorded_us, rate)
 
-    def _track(self, tx: Tx, name: str, position: int, recorded_us: int) -> None:
+    def _track(self, tx: Tx, name: str, position: int, recorded_us: int, rate: float = 0.0) -> None:
+        """Position, and the rate of the batch (events/s, the whole batch: all read models share it)."""
         now = int(datetime.now(timezone.utc).timestamp() * 1_000_000)
-        tx.execute("INSERT INTO projection_tracking (name, position, recorded_us, updated_us) VALUES (?, ?, ?, ?) "
-                   "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
-                   "recorded_us = excluded.recorded_us, updated_us = excluded.updated_us",
-                   (name, position, recorded_us, now))
+        tx.execute("INSERT INTO projection_tracking (name, position, recorded_us, updated_us, rate) VALUES "
+                   "(?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
+                   "recorded_us = excluded.recorded_us, updated_us = excluded.updated_us, rate = excluded.rate",
+                   (name, position, recorded_us, now, rate))
 
     def lag(self) -> list[Lag]:
         """Events and seconds behind the log head, per projection."""
         head = self.ledger.recorder.max_notification_id() or 0
         lags = []
+        rates = dict(self.db.query("SELECT name, rate FROM projection_tracking"))
         for name, position in self.positions().items():
             seconds = 0.0
             if head > position:
                 nxt = self.ledger.recorder.select_notifications(start=position + 1, limit=1)
                 if nxt:
                     seconds = max(0.0, time.time() - decode(nxt[0]).recorded_at.timestamp())
-            lags.append(Lag(name, position, head, max(head - position, 0), seconds))
+            lags.append(Lag(name, position, head, max(head - position, 0), seconds, float(rates.get(name, 0.0))))
         return lags
 
     def run_forever(self, poll_seconds: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:

@@ -113,3 +113,19 @@ def test_seed_004_totals_keep_their_unclassified_gap(fixture_ledger: Ledger) -> 
 def test_seed_004_withdrawal_share(fixture_ledger: Ledger) -> None:
     rc = bureau_stats(fixture_ledger, "XZ", 2017)["reconsideration"]
     assert (rc["closed"], rc["withdrawal_rate"], rc["withdrawal_rate_fraction"]) == (95, "25.26%", "24/95")
+
+
+def test_read_model_queries_answer_as_of_a_date(demo_ledger: Ledger) -> None:
+    from projections import queries
+
+    db = Projector(demo_ledger).db
+    board = queries.agency_board(db, "A02", point_in_time("2024-03-06"))
+    assert (board["open"], board["overdue"], board["rectified"]) == (1, 1, 0)  # scenario 1: D1 overdue
+    assert queries.agency_board(db, "A02", point_in_time("2024-04-03"))["rectified"] == 1
+    assert [o["type"] for o in queries.overdue(db, point_in_time("2024-03-06"))] == ["rectification_report"]
+    (d6,) = queries.transfer_tracker(db)
+    assert d6["clue_no"] == "HQ-JD-2024-0006" and d6["target_org_id"] == "hq-jwjw" and d6["status"] == "completed"
+    assert {t["type"] for t in d6["timers"]} >= {"transfer_approval", "transfer_sending"}
+    compliance = queries.feedback_compliance(db)
+    assert compliance["by_channel"]["hotline_12345"]["due"] >= 1
+    assert any(u["closed"] for u in queries.staff_workload(db))

@@ -194,7 +194,6 @@ def test_routing_per_partner_and_commit_only_after_confirmation(tmp_path: Path) 
             relay.run_once()
         assert RelayStore(ledger.settings).positions() == {}  # nothing confirmed, nothing recorded
         first_try = list(sent)
-        relay.planner.reload()
         fail.clear()
         sent.clear()
         relay.run_once()

@@ -23,6 +23,7 @@ from tests.kafka.conftest import Tansu
 from tests.kafka.helpers import (CHECKPOINT_TOPIC, ENV, PARTNER_TOPIC, Message, cli, cli_env, cli_popen, has_ids,
                                  read_topic, validate)
 from tests.kafka.story import ACCUSED_OWN_TRANSFER, CANARIES, PARTNER, SUPERVISOR, Story
+from tests.kafka.story import doc as story_doc
 
 SHARED_FLOW = ["PartnerShareGranted", "TransferSent", "RectificationNoticeIssued", "NoticeServed",
                "TransferAcknowledged", "TransferDecisionReceived"]
@@ -102,7 +103,7 @@ def test_feed_order_redaction_contracts_and_identical_resends(tansu: Tansu, data
     story.run("issueNotice", {"notice_id": story.uid("K2", "notice"), "notice_type": "work_tip_letter",
                               "doc_number": "汉司监提〔2024〕K2号", "recipient_org_id": "A03", "requirements": "x",
                               "document": {**notice.data["document"], "doc_id": "k2"}}, k2, approvers=(SUPERVISOR,))
-    k3 = story.unshared_clue("K3")
+    story.unshared_clue("K3")
 
     relay = Relay(ledger, config(tansu))
     try:
@@ -273,25 +274,34 @@ def wait_for_log(path: Path, text: str, proc: subprocess.Popen[bytes], timeout: 
 
 
 def test_hot_standby_takes_over(tansu: Tansu, database_url: str, tmp_path: Path) -> None:
-    """Two relays: one publishes, the other waits on the lock; kill -9 the first, the second takes over."""
+    """Two relays: one publishes, the other waits on the lock; kill -9 the first, the second takes over
+    and continues each clue's partnerseq where the first left it (its state is reloaded on takeover)."""
     ledger = Ledger(Settings(database_url=database_url))
     story = Story(ledger, "standby")
     env = cli_env(database_url, tansu.bootstrap)
     active = cli_popen("relay", env=env, log=tmp_path / "active.log")
     standby = None
     try:
-        first = story.shared_clue("H1", full=False)
+        first = story.investigated_clue("H1")
+        transfer = story.transfer_to_partner(first, "H1")
         wait_for_log(tmp_path / "active.log", "published", active)
         standby = cli_popen("relay", env=env, log=tmp_path / "standby.log")
         wait_for_log(tmp_path / "standby.log", "hot standby", standby)
+        story.run("acknowledgeTransfer", {"transfer_id": transfer, "receipt": story_doc("H1 签收回执")}, first)
+        acked = set(expected(ledger, first, ["TransferAcknowledged"]))
+        read_topic(tansu.bootstrap, PARTNER_TOPIC, until=has_ids(acked))  # published by the active relay
         os.kill(active.pid, signal.SIGKILL)
         active.wait(10)
+        story.run("receiveTransferDecision", {"transfer_id": transfer, "decision": "preliminary_verification",
+                                              "decision_doc": story_doc("H1 处置情况告知书")}, first)
         second = story.shared_clue("H2", full=False)
         wait_for_log(tmp_path / "standby.log", "now active", standby)
-        ids = set(expected(ledger, first, SHARED_FLOW[:2]) + expected(ledger, second, SHARED_FLOW[:2]))
+        ids = set(expected(ledger, first, ["PartnerShareGranted", "TransferSent", "TransferAcknowledged",
+                                           "TransferDecisionReceived"]) + expected(ledger, second, SHARED_FLOW[:2]))
         messages = read_topic(tansu.bootstrap, PARTNER_TOPIC, until=has_ids(ids))
         assert {m.ce["id"] for m in messages} == ids
-        assert "published" in (tmp_path / "standby.log").read_text()
+        assert_per_clue_order(messages)  # H1: partnerseq 1, 2, 3 by the first relay, 4 by the second
+        wait_for_log(tmp_path / "standby.log", "published", standby)  # the standby did publish
     finally:
         for proc in (active, standby):
             if proc is not None and proc.poll() is None:
