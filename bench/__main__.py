@@ -40,6 +40,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes, finishes in under 60 s")
     p.add_argument("--json", action="store_true", help="one JSON object per line per measure")
+    p.add_argument("--markdown", metavar="JSONL", help="print the Markdown table of a saved --json run and exit")
     p.add_argument("--only", default="", help="comma-separated measure names (default: all)")
     p.add_argument("--rounds", type=int, default=0, help="alternating rounds per pair (default 3)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=N",
@@ -60,7 +61,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def table(rows: list[dict[str, Any]]) -> str:
+def table(rows: list[dict[str, Any]], markdown: bool = False) -> str:
     head = ("measure", "ours", "baseline", "ratio", "unit", "target", "met", "rounds", "notes")
     lines = []
     for r in rows:
@@ -79,6 +80,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append((r["name"], _fmt(r["ours"]), _fmt(r["baseline"]), _fmt(r["ratio"]), r.get("unit", ""),
                       r.get("target", ""), met if r["status"] == "measured" else r["status"], str(r.get("rounds", 0)),
                       note))
+    if markdown:
+        return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+                         + ["| " + " | ".join(c.replace("|", "/") for c in line) + " |" for line in lines])
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(head)]
     out = ["  ".join(h.ljust(w) for h, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
@@ -91,6 +95,10 @@ def _terminate(signum: int, frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.markdown:
+        with open(args.markdown, encoding="utf-8") as f:
+            print(table([json.loads(line) for line in f if line.startswith("{")], markdown=True))
+        return 0
     signal.signal(signal.SIGTERM, _terminate)
     overrides = {}
     for item in args.set:
