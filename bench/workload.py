@@ -33,7 +33,7 @@ def _steps(clue: uuid.UUID, serial: str, year: int) -> list[tuple[str, dict[str,
     """(command, input, actor, approvers) of the sample lifecycle, with ids unique to this clue."""
 
     def uid(name: str) -> str:
-        # a few UUIDs look like a mobile number to the PII check (rule 20): draw another one
+        # rule 20 once mistook some UUIDs for mobile numbers: draw another one (harmless since the fix)
         for salt in range(100):
             value = str(uuid.uuid5(clue, f"{name}{salt or ''}"))
             if not find_pii(value):
