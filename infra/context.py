@@ -20,18 +20,28 @@ class CommandContext:
     def __init__(self, ledger: Any) -> None:
         self.ledger = ledger
         self._calendar = WorkCalendar.default()
+        self._cached: tuple[int, Any, WorkCalendar] | None = None  # (Config version, aggregate, calendar)
 
-    def _config_aggregate(self) -> Any | None:
+    def _config_state(self) -> tuple[Any | None, WorkCalendar]:
+        """The bureau's Config stream and the calendar it publishes, reloaded only when the stream grew."""
         from domain.registry import config_stream_id
 
-        return self._get(config_stream_id(self.ledger.settings.bureau))
+        stream = config_stream_id(self.ledger.settings.bureau)
+        head = self.ledger.recorder.select_events(stream, desc=True, limit=1)
+        version = head[0].originator_version if head else 0
+        if self._cached is None or self._cached[0] != version:
+            config = self._get(stream) if version else None
+            calendar = self._calendar
+            for payload in (config.calendar_years() if config is not None else []):
+                calendar = calendar.with_published(payload)
+            self._cached = (version, config, calendar)
+        return self._cached[1], self._cached[2]
+
+    def _config_aggregate(self) -> Any | None:
+        return self._config_state()[0]
 
     def calendar(self) -> WorkCalendar:
-        config = self._config_aggregate()
-        calendar = self._calendar
-        for payload in (config.calendar_years() if config is not None else []):
-            calendar = calendar.with_published(payload)
-        return calendar
+        return self._config_state()[1]
 
     def config(self, at: datetime | None = None) -> dict[str, Any]:
         config = self._config_aggregate()

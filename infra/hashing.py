@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from typing import Any
 from uuid import UUID
 
@@ -26,11 +27,20 @@ def stored_body(state: bytes) -> Any:
         return {"stored_b64": base64.b64encode(state).decode()}
 
 
+_PLAIN = re.compile(r"^[A-Za-z0-9_.:\-]*$")  # strings RFC 8785 writes verbatim (no escapes)
+
+
 def event_hash(stream_id: UUID | str, version: int, topic: str, state: bytes, prev_hash: str) -> str:
     raw = state.encode() if isinstance(state, str) else bytes(state)  # a tampered row may hold text
-    envelope = {"stream_id": str(stream_id), "version": version, "topic": topic,
-                "stored_sha256": hashlib.sha256(raw).hexdigest(), "prev_event_hash": prev_hash}
-    return hashlib.sha256(rfc8785.dumps(envelope)).hexdigest()
+    sid, stored = str(stream_id), hashlib.sha256(raw).hexdigest()
+    if type(version) is int and all(_PLAIN.match(v) for v in (sid, topic, prev_hash)):
+        # exactly the RFC 8785 bytes (keys sorted, no whitespace), without the generic canonicaliser
+        canonical = (f'{{"prev_event_hash":"{prev_hash}","stored_sha256":"{stored}","stream_id":"{sid}",'
+                     f'"topic":"{topic}","version":{version}}}').encode()
+    else:
+        canonical = rfc8785.dumps({"stream_id": sid, "version": version, "topic": topic, "stored_sha256": stored,
+                                   "prev_event_hash": prev_hash})
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def stream_type_of(topic: str, state: bytes) -> str:

@@ -44,7 +44,7 @@ class ClueList(Projection):
         marks = ", ".join("?" for _ in COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
         tx.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT (stream_id) DO UPDATE SET {updates}",
-                       [tuple(_dump(row)[c] for c in COLUMNS) for row in self.rows.values()])
+                       [_values(_dump(row)) for row in self.rows.values()])
 
     def row(self, tx: Tx, stream_id: str) -> dict[str, Any] | None:
         if stream_id not in self.rows:
@@ -103,6 +103,10 @@ def status_of(parts: dict[str, Any]) -> str:
                             notices={k: {"status": v} for k, v in parts["notices"].items()},
                             transfers={k: {"status": v} for k, v in parts["transfers"].items()})
     return display_status(shape)
+
+
+def _values(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[c] for c in COLUMNS)
 
 
 def _dump(row: dict[str, Any]) -> dict[str, Any]:
