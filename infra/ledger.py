@@ -105,7 +105,8 @@ class Ledger(Application):
             raise errors.DuplicateIdempotencyKey(f"idempotency key {key!r} was used with another payload")
         result = json.loads(found[1])
         event_hash = self.recorder.event_hash_of(result["stream_id"], result["version"])  # type: ignore[attr-defined]
-        return {**result, "event_hash": event_hash, "repeated": True}
+        position = self.recorder.position_of(result["stream_id"], result["version"])  # type: ignore[attr-defined]
+        return {**result, "event_hash": event_hash, "position": position, "repeated": True}
 
     def _decide(self, spec: CommandSpec, cmd: Cmd, stream_id: UUID) -> list[Any]:
         cls = aggregate_class(spec.aggregate)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -83,6 +84,7 @@ class _Lookups(ABC):
     """Reads of the side tables, in the recorder so each database speaks its own dialect."""
 
     placeholder = "?"
+    position_column = "rowid"
 
     @abstractmethod
     def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -104,6 +106,14 @@ class _Lookups(ABC):
         rows = self._rows(SELECT_PREV.format(p=p), (stream_id, version))
         return rows[0][0] if rows else None
 
+    def position_of(self, stream_id: str, version: int) -> int | None:
+        """The log position of one stored event (to answer a repeated command like the first time)."""
+        p, column = self.placeholder, self.position_column
+        sid = UUID(stream_id).hex if p == "?" else stream_id
+        rows = self._rows(f"SELECT {column} FROM {self.events_table_name} WHERE originator_id = {p} "  # type: ignore[attr-defined]
+                          f"AND originator_version = {p}", (sid, version))
+        return int(rows[0][0]) if rows else None
+
     def count_claims(self, scope: str, prefix: str) -> int:
         p = self.placeholder
         rows = self._rows(f"SELECT COUNT(*) FROM claims WHERE scope = {p} AND value LIKE {p}", (scope, prefix + "%"))
@@ -119,6 +129,7 @@ class SQLiteLookups(_Lookups):
 
 class PostgresLookups(_Lookups):
     placeholder = "%s"
+    position_column = "notification_id"
 
     def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:  # type: ignore[attr-defined]

@@ -64,6 +64,7 @@ def test_repeated_idempotency_key_returns_the_first_result_and_writes_nothing(le
     first = receive(ledger, key="k-1")
     again = receive(ledger, key="k-1")
     assert again["event_id"] == first["event_id"] and again["repeated"]
+    assert again["position"] == first["position"] and again["event_hash"] == first["event_hash"]
     assert len(ledger.notifications()) == 1
     with pytest.raises(errors.DuplicateIdempotencyKey):
         receive(ledger, key="k-1", summary="另一个内容")
