@@ -24,11 +24,12 @@ from api.queries.clues import ClueQueries
 from api.queries.notices import NoticeQueries
 from api.queries.registry import RegistryQueries
 from api.queries.stats import StatsQueries
+from api.queries.verify import VerifyQueries
 from api.subscriptions import Subscription
 
 
 @strawberry.type(description="Reads of the ledger (eventually consistent read models; clue(id) is replayed)")
-class Query(ClueQueries, AuditQueries, NoticeQueries, RegistryQueries, StatsQueries):
+class Query(ClueQueries, AuditQueries, NoticeQueries, RegistryQueries, StatsQueries, VerifyQueries):
     pass
 
 

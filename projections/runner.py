@@ -4,6 +4,7 @@ even after a crash). Positions may have gaps: it only ever asks for "greater tha
 
 from __future__ import annotations
 
+import logging
 import select
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +22,10 @@ TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMA
                 "recorded_us BIGINT NOT NULL DEFAULT 0, updated_us BIGINT NOT NULL DEFAULT 0, "
                 "rate REAL NOT NULL DEFAULT 0)")
 BATCH_SIZE = 500
+CHECKPOINT_EVERY_EVENTS = 1000  # domain.md §10: every 1,000 events or 15 minutes
+CHECKPOINT_EVERY_SECONDS = 15 * 60.0
+CHECKPOINT_RETRY_SECONDS = 60.0
+log = logging.getLogger("svledger.projector")
 
 
 @dataclass(frozen=True)
@@ -124,19 +129,45 @@ class Projector:
             lags.append(Lag(name, position, head, max(head - position, 0), seconds, float(rates.get(name, 0.0))))
         return lags
 
-    def run_forever(self, poll_seconds: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
+    def run_forever(self, poll_seconds: float = 1.0, stop: Callable[[], bool] = lambda: False, *,
+                    checkpoint_every_events: int | None = CHECKPOINT_EVERY_EVENTS,
+                    checkpoint_every_seconds: float | None = CHECKPOINT_EVERY_SECONDS) -> None:
         """Catch up, then wait for new events (LISTEN/NOTIFY on PostgreSQL, polling otherwise);
-        a dropped connection is reopened and the projector resumes from its tracked position."""
+        a dropped connection is reopened and the projector resumes from its tracked position.
+        After a catch-up, a signed checkpoint is appended once ``checkpoint_every_events`` events were read
+        or ``checkpoint_every_seconds`` passed (with new events) since the last one (domain.md §10: every
+        1,000 events or 15 minutes); ``None`` turns a threshold off."""
         listener = None
+        self._since_checkpoint, self._last_checkpoint, self._retry_at = 0, time.monotonic(), 0.0
         while not stop():
             try:
-                self.run_once()
+                self._since_checkpoint += self.run_once()
+                self._maybe_checkpoint(checkpoint_every_events, checkpoint_every_seconds)
                 listener = listener or self._listen()
                 self._wait(listener, poll_seconds)
             except (psycopg.OperationalError, psycopg.InterfaceError):
                 listener = _close(listener)
                 self.db.close()
                 time.sleep(poll_seconds)
+
+    def _maybe_checkpoint(self, every_events: int | None, every_seconds: float | None) -> None:
+        since = max(self._since_checkpoint, 0)  # -1 right after one: its own event is not news
+        due = ((every_events is not None and since >= every_events)
+               or (every_seconds is not None and since > 0
+                   and time.monotonic() - self._last_checkpoint >= every_seconds))
+        if not due or time.monotonic() < self._retry_at:
+            return
+        from infra.checkpoints import make_checkpoint
+
+        try:
+            made = make_checkpoint(self.ledger)
+        except Exception:  # noqa: BLE001 - a failure to sign must not stop projecting
+            log.exception("checkpoint failed; projecting goes on, retrying in %.0f s", CHECKPOINT_RETRY_SECONDS)
+            self._retry_at = time.monotonic() + CHECKPOINT_RETRY_SECONDS  # not at every poll
+            return
+        self._since_checkpoint, self._last_checkpoint = (-1 if made else 0), time.monotonic()
+        if made:
+            log.info("checkpoint %s: tree size %s, root %s", made["seq"], made["tree_size"], made["merkle_root"])
 
     def _listen(self) -> Any:
         if not self.db.is_postgres:
