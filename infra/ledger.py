@@ -49,15 +49,16 @@ class Ledger(Application):
 
     # -- writing --------------------------------------------------------------------------------------
     def execute(self, command: str, input: dict[str, Any], meta: dict[str, Any], actor: dict[str, Any],
-                *, now: datetime | None = None) -> dict[str, Any]:
-        """Record ``command``; returns ``{event_id, stream_id, version, events}`` or raises a LedgerError."""
+                *, now: datetime | None = None, dry_run: bool = False) -> dict[str, Any]:
+        """Record ``command``; returns ``{event_id, stream_id, version, events}`` or raises a LedgerError.
+        ``dry_run``: every check, nothing written (``{"dry_run": True}``)."""
         try:
-            return self._execute(command, input, meta, actor, now or datetime.now(timezone.utc))
+            return self._execute(command, input, meta, actor, now or datetime.now(timezone.utc), dry_run)
         except (OperationalError, InterfaceError) as exc:
             raise errors.StoreUnavailable(f"the event store cannot be reached: {exc}") from None
 
     def _execute(self, command: str, input: dict[str, Any], meta_in: dict[str, Any], actor_in: dict[str, Any],
-                 now: datetime) -> dict[str, Any]:
+                 now: datetime, dry_run: bool = False) -> dict[str, Any]:
         spec = self._spec(command)
         if spec.event in CORRECTION_EVENTS:
             meta_in = {**meta_in, "occurred_at": now.isoformat()}  # §4.10: a correction occurs when recorded
@@ -81,6 +82,8 @@ class Ledger(Application):
                       is_conflicted=self.context.is_conflicted)
             with recording_at(now):
                 aggregates = self._decide(spec, cmd, stream_id)
+            if dry_run:
+                return {"dry_run": True, "stream_id": str(aggregates[0].id)}
             try:
                         return self._save(spec, aggregates, aggregates[0].id, meta.idempotency_key, payload_hash)
             except _NumberTaken:

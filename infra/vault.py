@@ -69,33 +69,54 @@ class Vault:
                             actor)
         return token
 
-    def reveal(self, token: str, request_id: str, fields: list[str], disclosed_to: str) -> dict[str, str]:
-        """Record IdentityDisclosed (needs an approved, unexpired request) and decrypt the fields."""
+    def reveal(self, token: str, request_id: str, fields: list[str], disclosed_to: str,
+               viewer: dict[str, str] | None = None, purpose: str = "contact_reporter") -> dict[str, str]:
+        """Decrypt first (a shredded or missing record records nothing), then record IdentityDisclosed
+        (needs an approved, unexpired request) and the RecordViewed of the reveal; return the fields."""
         stream = identity_stream_id(token)
         version = self.ledger.load(stream).version
         now = datetime.now(timezone.utc)
-        self.ledger.execute("discloseIdentity", {"request_id": request_id, "disclosed_to": disclosed_to,
-                                                 "fields": fields},
-                            {"stream_id": str(stream), "expected_version": version, "occurred_at": now.isoformat(),
-                             "idempotency_key": f"disclose:{request_id}:{now.isoformat()}"},
-                            {"user_id": "system_api", "role": "system_api", "org_id": self.ledger.settings.bureau})
-        record = self.read(token)
+        system = {"user_id": "system_api", "role": "system_api", "org_id": self.ledger.settings.bureau}
+        disclose = ("discloseIdentity", {"request_id": request_id, "disclosed_to": disclosed_to, "fields": fields},
+                    {"stream_id": str(stream), "expected_version": version, "occurred_at": now.isoformat(),
+                     "idempotency_key": f"disclose:{request_id}:{now.isoformat()}"}, system)
+        self.ledger.execute(*disclose, dry_run=True)  # the approval decides first (UNSEAL_WITHOUT_APPROVAL …)
+        record = self.read(token)  # then the record must be readable (IDENTITY_SHREDDED): nothing recorded yet
+        self.ledger.execute(*disclose)
+        who = viewer or {"user_id": disclosed_to, "role": "supervision_staff", "org_id": self.ledger.settings.bureau}
+        query = hashlib.sha256(f"reveal:{token}:{request_id}:{','.join(fields)}".encode()).hexdigest()
+        self.ledger.execute("recordView", {"viewer": who, "resources": [f"identity:{token}"], "field_classes": ["S3"],
+                                           "purpose": purpose, "query_hash": query},
+                            {"expected_version": self._log_version(now), "occurred_at": now.isoformat(),
+                             "idempotency_key": f"view:{request_id}:{now.isoformat()}"}, system)
         return {f: record.get(f, "") for f in fields}
 
+    def _log_version(self, now: datetime) -> int:
+        from domain.access_log import access_log_stream_id
+        from domain.deadlines import BUSINESS_TZ
+
+        head = self.ledger.recorder.select_events(
+            access_log_stream_id(self.ledger.settings.bureau, now.astimezone(BUSINESS_TZ).date()), desc=True, limit=1)
+        return head[0].originator_version if head else 0
+
     def read(self, token: str) -> dict[str, str]:
-        keys = self._read("SELECT wrap_nonce, wrapped_dek FROM vault_keys WHERE person_token = ?", (token,))
-        if not keys:
-            raise errors.IdentityShredded(f"the key of {token} was destroyed (crypto-shredded)")
         rows = self._read("SELECT nonce, ciphertext FROM vault_records WHERE person_token = ?", (token,))
         if not rows:
             raise errors.NotFound(f"no vault record for {token}")
+        keys = self._read("SELECT wrap_nonce, wrapped_dek FROM vault_keys WHERE person_token = ?", (token,))
+        if not keys:
+            raise errors.IdentityShredded(f"the key of {token} was destroyed (crypto-shredded)")
         dek = AESGCM(self.kek).decrypt(bytes.fromhex(keys[0][0]), bytes.fromhex(keys[0][1]), token.encode())
         plain = AESGCM(dek).decrypt(bytes.fromhex(rows[0][0]), bytes.fromhex(rows[0][1]), token.encode())
         return json.loads(plain)
 
     def display(self, token: str) -> str:
-        """What views show instead of an identity: ``[sealed]`` or ``[shredded]``."""
-        return "[sealed]" if self._read("SELECT 1 FROM vault_keys WHERE person_token = ?", (token,)) else SHREDDED
+        """What views show instead of an identity: ``[shredded]`` once IdentityShredded is recorded, else ``[sealed]``."""
+        try:
+            shredded = self.ledger.load(identity_stream_id(token)).shredded
+        except errors.NotFound:
+            shredded = False
+        return SHREDDED if shredded else "[sealed]"
 
     def shred(self, token: str, reason: str, actor: dict[str, str], approvers: list[dict[str, str]]) -> None:
         """Record IdentityShredded (two supervisors approve) and destroy the wrapped DEK."""

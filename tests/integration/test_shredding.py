@@ -70,6 +70,8 @@ def test_unseal_needs_approval_then_shredding_makes_the_identity_unreadable(ledg
         vault.reveal(token, request, ["phone"], STAFF["user_id"])
     step(ledger, "approveUnseal", token, {"request_id": request}, SUPERVISOR, [SUPERVISOR2])
     assert vault.reveal(token, request, ["phone"], STAFF["user_id"]) == {"phone": "13800138000"}
+    logged = [n for n in ledger.notifications(limit=1000) if n.topic.endswith(("IdentityDisclosed", "RecordViewed"))]
+    assert [n.topic.rsplit(".", 1)[1] for n in logged] == ["IdentityDisclosed", "RecordViewed"]
     assert vault.display(token) == "[sealed]"
 
     vault.shred(token, "legal_request", STAFF, [SUPERVISOR, SUPERVISOR2])
@@ -87,3 +89,12 @@ def test_shredding_needs_two_supervisors(ledger: Ledger, vault: Vault) -> None:
     with pytest.raises(errors.ApprovalRequired):
         vault.shred(token, "retention_expired", STAFF, [SUPERVISOR2])
     assert vault.read(token) == {"name": CANARY}
+
+
+def test_a_reveal_is_logged_and_a_missing_record_discloses_nothing(ledger: Ledger, vault: Vault) -> None:
+    token = vault.seal({"name": CANARY, "phone": "13800138000"}, "reporter", STAFF)
+    before = len(ledger.notifications(limit=1000))
+    with pytest.raises(errors.NotFound):
+        vault.read("pt_" + "b" * 26)
+    assert len(ledger.notifications(limit=1000)) == before
+    assert vault.display(token) == "[sealed]"
