@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -82,7 +82,7 @@ def draw_clue(rng: random.Random, profile: str, key: str, bureau: Bureau, channe
     unit = rng.choice(sorted(bureau.units))
     named = channel in ("hotline_12345", "letter_visit") or (channel == "online_platform" and rng.random() < 0.5)
     if named:
-        tok = token(profile, f"reporter:{key}") if seal or channel == "letter_visit" else None
+        tok = token(profile, f"reporter:{key}") if seal else None  # scale: identities stay in the source systems
         reporter = {"kind": "named", "contactable": True, "real_name_report": channel == "letter_visit"
                     and rng.random() < 0.5, **({"reporter_token": tok} if tok else {})}
     elif channel == "online_platform":
@@ -297,19 +297,20 @@ def _notice(c: ClueDraw, f: Flow, session: Any, d: Any, nid: str, finding: str, 
                          lead, sup2, at=f.later(2, 5))
         if x.interview:
             iid, commitment = str(uuid5(UUID(nid), "interview")), str(uuid5(UUID(nid), "commitment"))
-            held = f.later(1, 2) + timedelta(days=5)
+            scheduled_at = f.later(1, 2)
+            held = datetime.combine(add_working_days(scheduled_at.date(), rng.randint(3, 6)), time(9, 30), CST)
             yield f.step("scheduleInterview", {"interview_id": iid, "interview_type": "admonitory",
                                                "interviewee_org_id": c.unit, "interviewee_position": "主要负责人",
                                                "interviewer": {"position": "分管副局长", "org_id": b.code},
-                                               "scheduled_at": held.replace(hour=9, minute=30).isoformat(),
+                                               "scheduled_at": held.isoformat(),
                                                "location": "市司法局会议室", "notice_doc": d("约谈通知书")}, lead, sup2,
-                         at=f.t)
+                         at=scheduled_at)
             yield f.step("holdInterview", {"interview_id": iid, "minutes_hash": hex64(c.profile, "minutes", iid),
                                            "participants": [{"position": "分管副局长", "org_id": b.code, "role": "interviewer"},
                                                             {"position": "主要负责人", "org_id": c.unit, "role": "interviewee"}],
                                            "commitments": [{"commitment_id": commitment, "text": "10个工作日内完成整改并书面报告",
                                                             "due_date": add_working_days(held.date(), 10).isoformat()}]},
-                         lead, at=f.on(held.date()))
+                         lead, at=f.exactly(held + timedelta(minutes=rng.randint(60, 150))))
         yield from _report(c, f, nid, number, liaison, f.later(2, 6), rng)
         if x.interview:
             yield f.step("fulfilCommitment", {"interview_id": iid, "commitment_id": commitment,
@@ -323,8 +324,8 @@ def _notice(c: ClueDraw, f: Flow, session: Any, d: Any, nid: str, finding: str, 
             yield f.step("grantExtension", {"obligation_id": ob["obligation_id"],
                                             "granted": {"length": 20, "unit": "calendar_day"}}, sup, sup2, at=f.later(0, 1))
             due = datetime.fromisoformat(_due(session, c.stream, "rectification_report", nid)["due_at"])
-        latest = (due - timedelta(days=2)).astimezone(CST).date()
-        when = max(f.t.date(), latest - timedelta(days=rng.randint(0, 12)))
+        latest = (due - timedelta(days=4)).astimezone(CST).date()
+        when = max(f.t.date(), latest - timedelta(days=rng.randint(0, 10)))
         yield from _report(c, f, nid, number, liaison, f.on(when), rng)
     if x.rejected:
         yield f.step("verifyRectification", {"notice_id": nid, "result": "rejected", "method": "document_review",

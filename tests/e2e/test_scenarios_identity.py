@@ -125,7 +125,9 @@ def test_scenario_10_identity_unseal(demo_api: tuple[Api, dict[str, Any]], vault
                     org="hq-jwjw") == "NOT_AUTHORIZED"
 
 
-@pytest.mark.xfail(strict=True, reason=("MISSING: no HTTP operation reveals an identity (discloseIdentity is system_api-only), and "demo_2024 seals its reporters by hash without vault records, so Vault.reveal on D4 answers NOT_FOUND (before anything is recorded)"))
+@pytest.mark.xfail(strict=True, reason=(
+    "MISSING: no HTTP operation reveals an identity (discloseIdentity is system_api-only), and demo_2024 seals "
+    "its reporters by hash without vault records, so Vault.reveal on D4 answers NOT_FOUND (nothing recorded)"))
 def test_scenario_10_reveal_over_http_appends_disclosure_and_view(demo_api: tuple[Api, dict[str, Any]],
                                                                    vault: Vault) -> None:
     api, loaded = demo_api
