@@ -26,7 +26,7 @@ def export_bundle(ledger: Any, stream_id: UUID) -> dict[str, Any]:
     stored = ledger.recorder.select_events(stream_id)
     if not stored:
         raise errors.NotFound(f"no stream {stream_id}")
-    all_leaves = [(pos, digest) for pos, digest in leaves(ledger, stop=checkpoint["to_position"])]
+    all_leaves = [(n.id, digest) for n, digest in leaves(ledger, stop=checkpoint["to_position"])]
     index = {pos: i for i, (pos, _) in enumerate(all_leaves)}
     positions = _positions(ledger, stream_id)
     hashes = [bytes.fromhex(d) for _, d in all_leaves[:checkpoint["tree_size"]]]

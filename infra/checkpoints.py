@@ -28,16 +28,23 @@ def checkpoint_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps(signed_body(data))).hexdigest()
 
 
-def leaves(ledger: Any, stop: int | None = None, batch: int = 5000) -> Iterator[tuple[int, str]]:
-    """(position, recorded event hash) in log order."""
+def recorded_hashes(ledger: Any) -> dict[tuple[str, int], tuple[str, str]]:
+    """Every recorded ``(stream_id, version) → (prev_hash, event_hash)``, read in one query."""
+    rows = ledger.recorder._rows("SELECT stream_id, version, prev_hash, event_hash FROM event_hashes", ())
+    return {(str(sid), int(v)): (p, h) for sid, v, p, h in rows}
+
+
+def leaves(ledger: Any, stop: int | None = None, batch: int = 5000,
+           hashes: dict[tuple[str, int], tuple[str, str]] | None = None) -> Iterator[tuple[Any, str]]:
+    """(stored event, recorded event hash) in log order, up to position ``stop``."""
+    hashes = recorded_hashes(ledger) if hashes is None else hashes
     position = 0
     while True:
         rows = ledger.recorder.select_notifications(start=position + 1, limit=batch, stop=stop)
         if not rows:
             return
         for n in rows:
-            digest = ledger.recorder.event_hash_of(str(n.originator_id), n.originator_version)
-            yield n.id, digest or ""
+            yield n, hashes.get((str(n.originator_id), n.originator_version), ("", ""))[1]
         position = rows[-1].id
 
 
@@ -51,9 +58,9 @@ def make_checkpoint(ledger: Any) -> dict[str, Any] | None:
     except Exception:  # noqa: BLE001 - no checkpoint yet
         last, version = None, 0
     tree, to_position = Frontier(), 0
-    for position, digest in leaves(ledger):
+    for stored, digest in leaves(ledger):
         tree.append(bytes.fromhex(digest) if digest else b"")
-        to_position = position
+        to_position = stored.id
     if tree.size == 0 or (last and tree.size <= last["tree_size"]):
         return None
     public = signing.public_hex(key)

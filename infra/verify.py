@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra import signing
-from infra.checkpoints import CHECKPOINT_TOPIC, checkpoint_hash, signed_body
+from infra.checkpoints import CHECKPOINT_TOPIC, checkpoint_hash, recorded_hashes, signed_body
 from infra.hashing import event_hash, genesis_hash, stream_type_of
 from infra.merkle import Frontier
 
@@ -37,7 +37,7 @@ def verify(ledger: Any, *, start: int = 0, stop: int | None = None,
            progress: Callable[[int, int], None] | None = None, max_problems: int = 20,
            public_key: str | None = None) -> Report:
     report = Report()
-    recorded = _recorded_hashes(ledger)
+    recorded = recorded_hashes(ledger)
     checkpoints = _checkpoints(ledger) if start == 0 else []
     sizes, roots, tree = {c[1]["tree_size"] for c in checkpoints}, {}, Frontier()
     last: dict[str, tuple[int, str]] = {}
@@ -111,8 +111,3 @@ def _check(n: Any, last: dict[str, tuple[int, str]], recorded: dict[tuple[str, i
         report.fail(n.id, sid, version, "event_hash mismatch: the stored event was altered")
     last[sid] = (version, stored[1] if stored else digest)  # go on from the recorded chain: report each break once
     return stored[1] if stored else digest
-
-
-def _recorded_hashes(ledger: Any) -> dict[tuple[str, int], tuple[str, str]]:
-    rows = ledger.recorder._rows("SELECT stream_id, version, prev_hash, event_hash FROM event_hashes", ())
-    return {(str(sid), int(v)): (p, h) for sid, v, p, h in rows}

@@ -27,7 +27,7 @@ from uuid import UUID
 
 from domain.checkpoint import checkpoint_stream_id
 from infra import signing
-from infra.checkpoints import checkpoint_hash, signed_body
+from infra.checkpoints import checkpoint_hash, leaves, signed_body
 from infra.hashing import event_hash, genesis_hash, stream_type_of
 from infra.merkle import EMPTY_ROOT, leaf_hash, node_hash, verify_inclusion
 
@@ -36,7 +36,6 @@ NAMES = {1: "hashes recompute", 2: "chain unbroken, versions contiguous", 3: "co
          4: "checkpoint signatures and chain", 5: "partner-held checkpoint copies match",
          6: "corrections and voids target earlier events and carry approvals",
          7: "approvals by a supervisor other than the actor", 8: "sampled API reads have access events"}
-BATCH = 5000
 
 
 def result(check: int, ok: bool | None, detail: str, first_bad_version: int | None = None) -> dict[str, Any]:
@@ -175,25 +174,13 @@ def _check_inclusion(ledger: Any, sid: str, stored: list[Any], digests: dict[int
 
 def _leaves(ledger: Any, stop: int, sid: str) -> tuple[list[bytes], dict[int, int]]:
     """Recorded event hashes in log order up to ``stop`` and the leaf index of each version of ``sid``."""
-    rows = ledger.recorder._rows("SELECT stream_id, version, event_hash FROM event_hashes", ())
-    hashes = {(str(s), int(v)): h for s, v, h in rows}
-    leaves: list[bytes] = []
+    found: list[bytes] = []
     mine: dict[int, int] = {}
-    position = 0
-    while True:
-        batch = ledger.recorder.select_notifications(start=position + 1, limit=BATCH, stop=stop)
-        if not batch:
-            break
-        for n in batch:
-            key = (str(n.originator_id), n.originator_version)
-            if key[0] == sid:
-                mine[key[1]] = len(leaves)
-            digest = hashes.get(key, "")
-            leaves.append(bytes.fromhex(digest) if digest else b"")
-        position = batch[-1].id
-        if position >= stop:
-            break
-    return leaves, mine
+    for n, digest in leaves(ledger, stop=stop):
+        if str(n.originator_id) == sid:
+            mine[n.originator_version] = len(found)
+        found.append(bytes.fromhex(digest) if digest else b"")
+    return found, mine
 
 
 class _Tree:
