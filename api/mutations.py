@@ -14,8 +14,13 @@ import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 
+from api.reveal import reveal_identity
 from api.types.command import CommandMeta, CommandPayload, meta_dict
 from domain.catalogue import CommandSpec, load_all
+
+
+REVEAL_DESCRIPTION = ("Reveals the approved fields of a sealed identity to the requester of an approved, unexpired "
+                      "unseal request; appends IdentityDisclosed and RecordViewed.")
 
 
 def describe(spec: CommandSpec) -> str:
@@ -40,5 +45,7 @@ def resolver(name: str) -> Callable[..., Coroutine[Any, Any, CommandPayload]]:
 def build_mutation() -> type:
     fields = {spec.name: strawberry.mutation(resolver=resolver(spec.name), name=spec.name, description=describe(spec))
               for spec in sorted(load_all().values(), key=lambda s: s.name)}
+    fields["revealIdentity"] = strawberry.mutation(resolver=reveal_identity, name="revealIdentity",
+                                                   description=REVEAL_DESCRIPTION)
     cls = type("Mutation", (), fields)
     return strawberry.type(cls, description="One mutation per command of the catalogue (`svledger commands`)")

@@ -1,6 +1,6 @@
 """domain.md §13 scenarios 5 (crypto-shredding) and 10 (identity unseal) over real HTTP, each on a fresh
 copy of ``demo_2024``, both about D4's reporter. The vault itself (``infra.vault.Vault``) is driven
-directly, with its key in a temporary file: the API has no operation that seals, shreds or reveals."""
+directly, with its key in a temporary file (the API reveals through ``revealIdentity``: test_reveal.py)."""
 
 from __future__ import annotations
 
@@ -126,8 +126,8 @@ def test_scenario_10_identity_unseal(demo_api: tuple[Api, dict[str, Any]], vault
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "MISSING: no HTTP operation reveals an identity (discloseIdentity is system_api-only), and demo_2024 seals "
-    "its reporters by hash without vault records, so Vault.reveal on D4 answers NOT_FOUND (nothing recorded)"))
+    "MISSING: demo_2024 seals its reporters by hash without vault records, so revealing D4's reporter answers "
+    "NOT_FOUND (nothing recorded); the HTTP reveal of a vault-sealed identity is tested in test_reveal.py"))
 def test_scenario_10_reveal_over_http_appends_disclosure_and_view(demo_api: tuple[Api, dict[str, Any]],
                                                                    vault: Vault) -> None:
     api, loaded = demo_api
