@@ -22,7 +22,9 @@ guard method (``Ledger._decide`` is called as is, over streams kept in memory) �
   earlier flushes stay: restart the (deterministic) import on a fresh database.
 
 A refused command raises its ``LedgerError`` and records nothing; the session stays usable (aggregates that
-the failed command touched are rebuilt from the store and this session's unflushed events).
+the failed command touched are rebuilt from the store and this session's unflushed events). A bulk import is the
+only writer of its streams while it runs: a concurrent write to one of them makes a later flush fail
+(``STALE_VERSION``), and the session then accepts nothing more.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -39,11 +42,14 @@ from eventsourcing.utils import get_topic
 
 from domain import errors
 from domain.base import Cmd, recording_at
+from domain.calendar import WorkCalendar
 from domain.catalogue import CommandSpec
 from domain.claims import NUMBER_FIELDS, claims_for, format_number, number_prefix
+from domain.conflicts import CONFIG_KEY as LOOKBACK_KEY
+from domain.conflicts import LOOKBACK_MONTHS, ConflictIndex
 from domain.deadlines import BUSINESS_TZ
 from domain.envelope import check_no_pii, check_timing
-from domain.registry import User
+from domain.registry import User, config_stream_id, org_stream_id, user_stream_id
 from infra.context import CommandContext
 from infra.inputs import parse_command
 from infra.ledger import AUTO_NUMBERED, CORRECTION_EVENTS, Ledger
@@ -79,13 +85,18 @@ class BulkSession:
         self._calendar_key: tuple[int, int] | None = None
         self._calendar: Any = None
         self._users: bool | None = None  # does any User stream exist (store, checked once, or this session)?
-        self.context = CommandContext(_View(self))
+        self._view = _View(self)
+        self.context = CommandContext(self._view)  # natural stream ids (Config, AccessLog of the day)
+        self._config_id = config_stream_id(ledger.settings.bureau)
+        self._failed = ""  # set when a flush failed: the session accepts nothing more
         self.recorded = 0  # events saved
         self.commands = 0  # commands accepted
 
     # -- the command ------------------------------------------------------------------------------------------
     def execute(self, command: str, input: dict[str, Any], meta: dict[str, Any], actor: dict[str, Any],
                 *, now: datetime) -> dict[str, Any]:
+        if self._failed:
+            raise errors.StoreUnavailable(f"this bulk session stopped: {self._failed}")
         try:
             result = self._execute(command, input, meta, actor, now)
         except (OperationalError, InterfaceError) as exc:
@@ -105,12 +116,15 @@ class BulkSession:
             raise errors.NotAuthorized(f"{actor.role} may not {command} (§9)")
         check_no_pii(data, meta)
         check_timing(meta, now)
-        stream_id = meta.stream_id or self.context.natural_stream_id(spec, meta) or (uuid4() if spec.creates else None)
+        stream_id = (meta.stream_id or self.context.natural_stream_id(spec, meta)
+                     or (uuid4() if spec.creates else None))
         if stream_id is None:
             raise errors.ValidationFailed("meta.stream_id is required for this command")
         numbered, counter = self._number(spec, data, meta.occurred_at, actor.org_id)
+        config = self._config()
         cmd = Cmd(event=spec.event, data=numbered, meta=meta, actor=actor, recorded_at=now,
-                  calendar=self._work_calendar(), config=self.context.config(meta.occurred_at),
+                  calendar=self._work_calendar(config),
+                  config=dict(config.values_at(meta.occurred_at)) if config is not None else {},
                   is_conflicted=self._is_conflicted)
         self._touched = []
         try:
@@ -151,12 +165,13 @@ class BulkSession:
         prefix = number_prefix(spec.event, bureau or self.ledger.settings.bureau,
                                occurred_at.astimezone(BUSINESS_TZ).year)
         key = (field, prefix)
+        recorder: Any = self.ledger.recorder
         if key not in self._counters:
-            self._counters[key] = self.ledger.recorder.count_claims(field, prefix)  # type: ignore[attr-defined]
+            self._counters[key] = recorder.count_claims(field, prefix)
         expected = format_number(spec.event, prefix, self._counters[key] + 1)
         given = data.get(field)
         if given and given != expected:
-            if (field, given) in self._claimed or self.ledger.recorder.claim_owner(field, given):  # type: ignore[attr-defined]
+            if (field, given) in self._claimed or recorder.claim_owner(field, given):
                 raise errors.DuplicateDocNumber(f"{given} is already used")
             raise errors.ValidationFailed(f"{field} is gapless per bureau and year: the next is {expected}")
         return {**data, field: expected}, key
@@ -171,23 +186,40 @@ class BulkSession:
                 raise errors.DuplicateDocNumber(f"{value} is already used ({scope})")
             seen.add((scope, value))
 
-    # -- injected facts ------------------------------------------------------------------------------------------
-    def _work_calendar(self) -> Any:
-        config = self.context._config_aggregate()
+    # -- injected facts (as ``CommandContext`` gives them, but over this session's streams) -----------------------
+    def _config(self) -> Any | None:
+        """The bureau's Config stream with this session's unflushed events (``CommandContext`` reads the store's
+        version per call, which neither sees them nor is cheap)."""
+        agg = self._lookup(self._config_id)
+        return None if agg is _ABSENT else agg
+
+    def _work_calendar(self, config: Any | None) -> WorkCalendar:
+        """``CommandContext.calendar``: the shipped calendar with every published year, per Config version."""
         key = (id(config), config.version) if config is not None else (0, 0)
         if key != self._calendar_key:
-            self._calendar, self._calendar_key = self.context.calendar(), key
+            calendar = WorkCalendar.default()
+            for payload in (config.calendar_years() if config is not None else []):
+                calendar = calendar.with_published(payload)
+            self._calendar, self._calendar_key = calendar, key
         return self._calendar
 
     def _is_conflicted(self, user_id: str, agency_ids: Any, at: datetime) -> bool:
-        """No User stream anywhere (store checked once, then this session's own): nobody is conflicted. Else
-        ``CommandContext.is_conflicted`` over this session's streams (it sees unflushed registry events)."""
+        """§10 回避 as ``CommandContext.is_conflicted`` decides it, over this session's User/Org streams (it sees
+        unflushed registry events). While no User stream exists (the store is checked once, then this session
+        knows), nobody is conflicted. The lookback is the configured one in force at ``at``."""
         if self._users is None:
             topic = get_topic(User.UserRegistered)
             self._users = bool(self.ledger.recorder.select_notifications(start=1, limit=1, topics=[topic]))
         if not self._users:
             return False
-        return self.context.is_conflicted(user_id, agency_ids, at)
+        agencies = list(agency_ids)
+        user = self._lookup(_user_stream(user_id))
+        if user is _ABSENT:
+            return False
+        orgs = [o for o in (self._lookup(_org_stream(a)) for a in agencies) if o is not _ABSENT]
+        config = self._config()
+        months = int(config.value_at(LOOKBACK_KEY, at, LOOKBACK_MONTHS) if config is not None else LOOKBACK_MONTHS)
+        return ConflictIndex.from_states([user], orgs, months=months).check(user_id, agencies, at)
 
     # -- streams in memory ---------------------------------------------------------------------------------------
     def get(self, stream_id: UUID | str) -> Any:
@@ -195,15 +227,11 @@ class BulkSession:
         return self._view.load(UUID(str(stream_id)))
 
     def forget(self, stream_id: UUID | str) -> None:
-        """Drop a stream from memory once the import is done with it (it is reloaded if needed again)."""
+        """The import is done with this stream: it is the first to leave memory after a flush (its unflushed events
+        must stay until then; it is reloaded from the store if needed again)."""
         sid = UUID(str(stream_id))
-        agg = self._cache.get(sid)
-        if agg is not None and agg is not _ABSENT and agg.stream_type not in PINNED:
-            del self._cache[sid]
-
-    @property
-    def _view(self) -> _View:
-        return self.context.ledger  # type: ignore[no-any-return]
+        if sid in self._cache:
+            self._cache.move_to_end(sid, last=False)
 
     def _remember(self, stream_id: UUID, agg: Any) -> None:
         self._cache[stream_id] = agg
@@ -239,16 +267,17 @@ class BulkSession:
     # -- saving ------------------------------------------------------------------------------------------------
     def flush(self) -> int:
         """Save the pending events (and their claims and hash rows) in one transaction; returns how many."""
-        if not self._pending:
+        if not self._pending or self._failed:
             return 0
         events, claims = self._pending, self._claims
         try:
             self.ledger.events.put(events, claims=claims)
         except IntegrityError as exc:
-            raise errors.StaleVersion(f"the store refused a bulk flush of {len(events)} events ({exc}); nothing of this "
-                                      "flush was recorded — a concurrent writer? restart the import on a fresh "
-                                      "database") from None
+            self._failed = f"the store refused a flush of {len(events)} events ({exc})"
+            raise errors.StaleVersion(f"{self._failed}; nothing of that flush was recorded (a concurrent writer?): "
+                                      "restart the import on a fresh database") from None
         except (OperationalError, InterfaceError) as exc:
+            self._failed = f"a flush of {len(events)} events failed ({exc})"
             raise errors.StoreUnavailable(f"the event store cannot be reached: {exc}") from None
         self._pending, self._claims = [], []
         self.recorded += len(events)
@@ -279,6 +308,16 @@ class BulkSession:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is None:
             self.flush()
+
+
+@lru_cache(maxsize=100_000)
+def _user_stream(user_id: str) -> UUID:
+    return user_stream_id(user_id)
+
+
+@lru_cache(maxsize=100_000)
+def _org_stream(org_code: str) -> UUID:
+    return org_stream_id(org_code)
 
 
 class _View:

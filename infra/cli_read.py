@@ -145,7 +145,8 @@ def report(year: int = typer.Option(..., "--year"), as_of: str = typer.Option(No
 def demo(profile: str = typer.Option("demo_2024", "--profile", help="demo_2024, fixtures, stress or scale"),
          events: int = typer.Option(None, "--events", help="scale profile: number of events"),
          database_url: str = DB_OPTION) -> None:
-    """Load demo data through the command layer (every rule applies), then bring the read models up to date."""
+    """Load demo data (demo_2024 through the command layer; stress and scale through the bulk path, which
+    applies the same domain rules), then bring the read models up to date."""
     from infra.demo import load_demo
 
     options = {"events": events} if events else {}

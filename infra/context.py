@@ -43,6 +43,11 @@ class CommandContext:
     def calendar(self) -> WorkCalendar:
         return self._config_state()[1]
 
+    def calendar_and_config(self, at: datetime) -> tuple[WorkCalendar, dict[str, Any]]:
+        """Both from one look at the Config stream (what every command needs)."""
+        config, calendar = self._config_state()
+        return calendar, (dict(config.values_at(at)) if config is not None else {})
+
     def config(self, at: datetime | None = None) -> dict[str, Any]:
         config = self._config_aggregate()
         if config is None:

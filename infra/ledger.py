@@ -77,9 +77,9 @@ class Ledger(Application):
             raise errors.ValidationFailed("meta.stream_id is required for this command")
         for attempt in range(NUMBER_RACE_RETRIES):
             numbered = self.context.fill_numbers(spec, data, meta.occurred_at, bureau=actor.org_id)
+            calendar, config = self.context.calendar_and_config(meta.occurred_at)
             cmd = Cmd(event=spec.event, data=numbered, meta=meta, actor=actor, recorded_at=now,
-                      calendar=self.context.calendar(), config=self.context.config(meta.occurred_at),
-                      is_conflicted=self.context.is_conflicted)
+                      calendar=calendar, config=config, is_conflicted=self.context.is_conflicted)
             with recording_at(now):
                 aggregates = self._decide(spec, cmd, stream_id)
             if dry_run:

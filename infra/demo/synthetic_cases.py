@@ -14,7 +14,7 @@ from domain.access_log import access_log_stream_id
 from domain.catalogue.review import grade_for
 from infra.demo.batch_texts import (CASE_FILE_PROBLEMS, ENFORCEMENT_TYPES, INSPECTION_FEEDBACK, MEASURES,
                                     REVIEW_SUGGESTION, SELF_REPORTED, SEVERITY_POINTS, WORK_TIP)
-from infra.demo.synthetic_world import CST, Bureau, Flow, Step, add_working_days, doc, hex64, token
+from infra.demo.synthetic_world import CST, Bureau, Flow, Step, doc, hex64, token
 
 BATCH_KINDS = {"case_file_review": ("行政执法案卷评查", "review_suggestion", "评查建议书"),
                "rule_of_law_inspection": ("法治督察", "inspection_feedback", "督察反馈意见书"),
@@ -82,8 +82,8 @@ def batch_flow(b: BatchDraw, session: Any, rng: random.Random) -> Iterator[Step]
     for i, (unit, n) in enumerate(b.problems):
         at = f.later(0, 1)
         if b.kind == "rule_of_law_inspection":
-            yield f.step("inspectUnit", {"agency_id": unit, "team_id": team_id,
-                                         "methods": ["hearing_report", "individual_talk", "document_review"]}, team[0], at=at)
+            methods = ["hearing_report", "individual_talk", "document_review"]
+            yield f.step("inspectUnit", {"agency_id": unit, "team_id": team_id, "methods": methods}, team[0], at=at)
             counts["units_inspected"] += 1
         ids, points = [], 0.0
         for k in range(n):
@@ -154,7 +154,8 @@ def draw_recon(rng: random.Random, profile: str, key: str, bureau: Bureau) -> Re
                   "accepted" if rng.random() < 0.83 else rng.choice(["not_accepted"] * 4 + ["deemed_withdrawn"]))
     if r.decision == "accepted":
         r.outcome = rng.choices(list(OUTCOMES), list(OUTCOMES.values()))[0]
-        r.procedure = "simplified" if r.outcome in ("mediated", "settled_withdrawn") and rng.random() < 0.5 else "ordinary"
+        quick = r.outcome in ("mediated", "settled_withdrawn") and rng.random() < 0.5
+        r.procedure = "simplified" if quick else "ordinary"
         r.copy = rng.choices([None, "direct", "special_letter"], (65, 30, 5))[0]
         r.notice = r.outcome in ("changed", "revoked", "confirmed_illegal") and rng.random() < 0.5
     return r
@@ -175,7 +176,8 @@ def recon_flow(r: ReconDraw, session: Any, rng: random.Random) -> Iterator[Step]
     act_date = r.start.date() - timedelta(days=rng.randint(10, 50))
     yield f.step("receiveReconsiderationApplication", {
         "applicant_tokens": [token(r.profile, f"applicant:{r.key}")], "respondent_org_id": r.respondent,
-        "received_via": rng.choice(["in_person", "mail", "online", "online"]), "application": d("行政复议申请书", sensitivity="S2"),
+        "received_via": rng.choice(["in_person", "mail", "online", "online"]),
+        "application": d("行政复议申请书", sensitivity="S2"),
         "contested_act": {"act_type": rng.choice(ACTS), "act_date": act_date.isoformat(),
                           "doc_number": f"{r.respondent}决字〔{act_date.year}〕{rng.randint(1, 900)}号"}}, who)
     if r.supplement:
@@ -188,9 +190,9 @@ def recon_flow(r: ReconDraw, session: Any, rng: random.Random) -> Iterator[Step]
                      who, sup, at=decided, legal_basis=basis)
         return
     recon_no = f"{b.city}政复〔{decided.year}〕{b.next_no('recon', decided.year)}号"
-    yield f.step("decideReconsiderationAcceptance", {"decision": "accepted", "procedure": r.procedure, "recon_no": recon_no,
-                                                     "decision_doc": d("行政复议受理通知书", recon_no)}, who, sup,
-                 at=decided, legal_basis=basis)
+    yield f.step("decideReconsiderationAcceptance", {"decision": "accepted", "procedure": r.procedure,
+                                                     "recon_no": recon_no, "decision_doc": d("行政复议受理通知书", recon_no)},
+                 who, sup, at=decided, legal_basis=basis)
     limit = 22 if r.procedure == "simplified" else 50
     yield f.step("closeReconsideration", {"outcome": r.outcome, "decision_doc": d("行政复议决定书", recon_no)}, who, sup2,
                  at=f.on(decided.date() + timedelta(days=rng.randint(limit // 2, limit))))
@@ -231,7 +233,3 @@ def views_flow(profile: str, log_bureau: str, day: date, count: int, bureaus: li
         yield Step("recordView", {"viewer": viewer, "resources": [resource], "field_classes": ["S2"],
                                   "purpose": "线索办理", "query_hash": hex64(profile, "view", day, i)},
                    at, b.api, stream)
-
-
-def first_working_day_on_or_after(day: date) -> date:
-    return add_working_days(day, 0)

@@ -18,7 +18,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.identity import identity_stream_id
 from infra.demo.synthetic_world import (CST, ISSUES, Bureau, Flow, Step, add_working_days, doc, hex64, summary,
-                                        token)
+                                        token, working_day_before)
 
 CHANNELS = {"hotline_12345": 70, "letter_visit": 10, "online_platform": 8, "discipline_inspection_referral": 3,
             "reconsideration_case": 3, "case_file_review": 2, "inspection": 2, "media": 1, "npc_cppcc": 0.5,
@@ -37,11 +37,13 @@ OVERDUE, EXTENDED, REJECTED = 0.15, 0.08, 0.08
 @dataclass
 class NoticeDraw:
     kind: str
+    unit: str
     overdue: bool = False
     escalate: bool = False
     interview: bool = False
     extension: bool = False
     rejected: bool = False
+    reminder: bool = False  # a 催办 before the deadline
 
 
 @dataclass
@@ -59,6 +61,8 @@ class ClueDraw:
     transfer: str | None = None  # discipline, police
     assistant: bool = False
     evidence: int = 2
+    suspended: bool = False  # 中止 during verification (awaiting another authority), then resumed
+    extended: bool = False  # the verification period extended by 30 days (statutory, supervisor-approved)
     conclusion: str = "substantiated"
     notices: list[NoticeDraw] = field(default_factory=list)
     start: datetime | None = None
@@ -98,20 +102,23 @@ def draw_clue(rng: random.Random, profile: str, key: str, bureau: Bureau, channe
                  transfer=transfer if screen == "valid" else None)
     if screen != "valid":
         return c
-    c.assistant, c.evidence = rng.random() < 0.5, rng.randint(2, 6)
+    c.assistant, c.evidence = rng.random() < 0.7, rng.randint(3, 9)
+    c.suspended, c.extended = rng.random() < 0.05, rng.random() < 0.1
     if transfer:
         return c
     c.conclusion = rng.choices(("substantiated", "partially_substantiated", "unsubstantiated"), (65, 20, 15))[0]
     if c.conclusion == "unsubstantiated":
         return c
-    for _ in range(2 if rng.random() < 0.3 else 1):
-        n = NoticeDraw(rng.choices(list(NOTICE_TYPES), (60, 20, 15, 5))[0])
+    others = [u for u in sorted(bureau.units) if u != unit]
+    for k in range(rng.choices((1, 2, 3), (50, 35, 15))[0]):  # one notice per responsible unit
+        n = NoticeDraw(rng.choices(list(NOTICE_TYPES), (60, 20, 15, 5))[0], unit if k == 0 else rng.choice(others))
         if rng.random() < OVERDUE:
             n.overdue, n.escalate = True, rng.random() < 0.5
             n.interview = n.escalate and rng.random() < 0.5
         else:
             n.extension = rng.random() < EXTENDED
             n.rejected = rng.random() < REJECTED
+            n.reminder = not n.extension and rng.random() < 0.25
         c.notices.append(n)
     return c
 
@@ -121,13 +128,13 @@ def planned_events(c: ClueDraw) -> int:
     n = c.sealed + 1 + (c.channel in INBOUND) + 1 + c.reporter["contactable"] + 1
     if c.screen != "valid":
         return n + c.contact
-    acceptance = c.contact and (c.channel == "letter_visit" or c.reporter.get("real_name_report"))
-    n += acceptance + 1 + 2 + 2 * c.assistant + 1 + c.evidence + (c.contact and c.channel == "letter_visit") + 1
+    acceptance = c.contact and (c.channel == "letter_visit" or bool(c.reporter.get("real_name_report")))
+    n += acceptance + 1 + c.contact + 2 + 2 * c.assistant + 1 + c.evidence + 2 * c.suspended + c.extended + 1
     closing = 1 + c.contact + (c.channel in INBOUND)
     if c.transfer:
         return n + 1 + (c.transfer == "discipline") + 1 + 2 + 1 + 1 + 1 + closing
     for x in c.notices:
-        n += 4 + 2 * x.extension + 2 * x.rejected
+        n += 5 + 2 * x.extension + 2 * x.rejected + x.reminder
         n += (2 + x.escalate + 3 * x.interview) if x.overdue else 0
     return n + closing
 
@@ -149,8 +156,9 @@ def clue_flow(c: ClueDraw, session: Any, rng: random.Random) -> Iterator[Step]:
     intake = b.integration if c.channel == "hotline_12345" else lead
     rep = c.reporter.get("reporter_token")
     if c.sealed:
-        yield f.step("sealIdentity", {"person_token": rep, "person_role": "reporter", "key_id": f"kms:{b.code.lower()}/vault",
-                                      "vault_record_hash": hex64(p, "vault", rep)}, intake, stream=identity_stream_id(rep))
+        seal = {"person_token": rep, "person_role": "reporter", "key_id": f"kms:{b.code.lower()}/vault",
+                "vault_record_hash": hex64(p, "vault", rep)}
+        yield f.step("sealIdentity", seal, intake, stream=identity_stream_id(rep))
     meta: dict[str, Any] = {}
     if c.channel == "hotline_12345":
         meta["external_refs"] = [{"system": "hotline_12345", "ref": f"{b.code}12345-{c.start:%Y%m%d}-{c.key[-4:]}"}]
@@ -184,27 +192,39 @@ def clue_flow(c: ClueDraw, session: Any, rng: random.Random) -> Iterator[Step]:
                                               "method": method, "delivery": "delivered"}, lead)
     yield f.step("openSupervisionCase", {"case_kind": "individual", "lead_user_id": lead["user_id"]}, lead, sup,
                  at=f.later(1, 3))
+    if c.contact:
+        yield f.step("sendReporterFeedback", {"feedback_kind": "progress", "recipient": recipient, "method": method,
+                                              "delivery": "delivered"}, intake)
     for who, role in ([(lead, "lead"), (helper, "assistant")] if c.assistant else [(lead, "lead")]):
         aid = uid(f"assignment:{who['user_id']}")
-        yield f.step("assignClue", {"assignment_id": aid, "assignee_user_id": who["user_id"], "role_on_clue": role}, sup)
+        yield f.step("assignClue", {"assignment_id": aid, "assignee_user_id": who["user_id"], "role_on_clue": role},
+                     sup)
         yield f.step("acceptAssignment", {"assignment_id": aid}, who)
     yield f.step("startVerification", {"methods": ["document_review", "site_visit"],
                                        "team_user_ids": [lead["user_id"], helper["user_id"]]}, lead, at=f.later(1, 3))
     for k in range(c.evidence):
+        if k == 1 and c.extended:
+            ob = _due(session, c.stream, "verification_period", "clue")
+            yield f.step("grantExtension", {"obligation_id": ob["obligation_id"],
+                                            "granted": {"length": 30, "unit": "calendar_day"}}, sup, sup2)
+        if k == c.evidence // 2 and c.suspended:
+            resume = add_working_days(f.t.date(), rng.randint(5, 15))
+            yield f.step("suspendClue", {"reason_code": "awaiting_other_authority",
+                                         "expected_resume_on": resume.isoformat()}, lead, sup)
+            yield f.step("resumeClue", {"reason": "有关机关已作出认定,恢复核查"}, lead, at=f.on(resume))
         yield f.step("recordEvidence", {"evidence_id": uid(f"evidence:{k}"), "kind": ("statement", "case_file",
                                         "photo", "document", "video", "data_extract")[k % 6],
                                         "documents": [d(f"核查材料{k + 1}", sensitivity="S2")],
                                         "description": f"调取{unit_name}相关执法材料并制作笔录(第{k + 1}组)"},
-                     rng.choice([lead, helper]), at=f.later(1, 4))
-    if c.contact and c.channel == "letter_visit":
-        yield f.step("sendReporterFeedback", {"feedback_kind": "progress", "recipient": recipient, "method": method,
-                                              "delivery": "delivered"}, lead)
+                     rng.choice([lead, helper]), at=f.later(0, 2))
     categories, text = ISSUES[c.issue]
     finding = uid("finding")
     verdict = {"substantiated": "问题属实", "partially_substantiated": "问题部分属实", "unsubstantiated": "问题不属实"}
     yield f.step("recordFinding", {"finding_id": finding, "conclusion": c.conclusion,
                                    "problem_categories": [] if c.conclusion == "unsubstantiated" else categories,
-                                   "responsible_agency_ids": [] if c.conclusion == "unsubstantiated" else [c.unit],
+                                   "responsible_agency_ids": list(dict.fromkeys(
+                                       [c.unit, *(x.unit for x in c.notices)])) if c.conclusion != "unsubstantiated"
+                                   else [],
                                    "summary": f"经核查,反映的{text}{verdict[c.conclusion]}。"}, lead, sup,
                  at=f.later(2, 8))
     if c.transfer:
@@ -238,7 +258,8 @@ def _transfer(c: ClueDraw, f: Flow, d: Any, uid: Any, lead: dict[str, str], sup:
         materials = [{"material_type": "transfer_letter", "doc": d("问题线索移送函")},
                      {"material_type": "clue_materials", "doc": d("问题线索材料", sensitivity="S2")}]
     else:
-        target = {"target_type": "public_security", "target_org_id": b.partner("gaj"), "transfer_kind": "suspected_crime"}
+        target = {"target_type": "public_security", "target_org_id": b.partner("gaj"),
+                  "transfer_kind": "suspected_crime"}
         materials = [{"material_type": t, "doc": d(name, sensitivity="S2")} for t, name in (
             ("transfer_letter", "涉嫌犯罪案件移送书"), ("investigation_report", "涉嫌犯罪案件调查报告"),
             ("seized_items_list", "涉案物品清单"), ("inspection_appraisal", "检验鉴定意见"))]
@@ -272,12 +293,12 @@ def _due(session: Any, stream: UUID, ob_type: str, subject: str) -> dict[str, An
 
 def _notice(c: ClueDraw, f: Flow, session: Any, d: Any, nid: str, finding: str, x: NoticeDraw, lead: dict[str, str],
             sup: dict[str, str], sup2: dict[str, str], rng: random.Random) -> Iterator[Step]:
-    b, liaison = c.bureau, c.bureau.liaison(c.unit)
+    b, liaison = c.bureau, c.bureau.liaison(x.unit)
     name, mark = NOTICE_TYPES[x.kind]
     year = f.later(1, 4).year
     number = f"{b.city[0]}司监{mark}〔{year}〕{b.next_no(x.kind, year)}号"
     yield f.step("issueNotice", {"notice_id": nid, "notice_type": x.kind, "doc_number": number,
-                                 "recipient_org_id": c.unit, "problem_refs": [finding],
+                                 "recipient_org_id": x.unit, "problem_refs": [finding],
                                  "requirements": "立即纠正存在的问题,举一反三完善制度,在规定期限内书面报告整改情况。",
                                  "document": d(f"行政执法监督{name}", number)}, lead, sup, at=f.t)
     yield f.step("serveNotice", {"notice_id": nid, "method": "direct", "service_receipt": d(f"送达回证({number})")},
@@ -285,8 +306,9 @@ def _notice(c: ClueDraw, f: Flow, session: Any, d: Any, nid: str, finding: str, 
     ob = _due(session, c.stream, "rectification_report", nid)
     due = datetime.fromisoformat(ob["due_at"])
     if x.overdue:
-        yield f.step("markNoticeOverdue", {"notice_id": nid, "obligation_id": ob["obligation_id"], "due_at": ob["due_at"]},
-                     b.scheduler, at=f.exactly(due), idempotency_key=f"overdue:{ob['obligation_id']}:{ob['due_at']}")
+        yield f.step("markNoticeOverdue", {"notice_id": nid, "obligation_id": ob["obligation_id"],
+                                           "due_at": ob["due_at"]}, b.scheduler, at=f.exactly(due),
+                     idempotency_key=f"overdue:{ob['obligation_id']}:{ob['due_at']}")
         yield f.step("issueReminder", {"target": nid, "reminder_kind": "urge",
                                        "response_period": {"length": 5, "unit": "working_day"},
                                        "document": d("行政执法监督催办通知单", f"{b.city[0]}司监催〔{due.year}〕"
@@ -300,29 +322,35 @@ def _notice(c: ClueDraw, f: Flow, session: Any, d: Any, nid: str, finding: str, 
             scheduled_at = f.later(1, 2)
             held = datetime.combine(add_working_days(scheduled_at.date(), rng.randint(3, 6)), time(9, 30), CST)
             yield f.step("scheduleInterview", {"interview_id": iid, "interview_type": "admonitory",
-                                               "interviewee_org_id": c.unit, "interviewee_position": "主要负责人",
+                                               "interviewee_org_id": x.unit, "interviewee_position": "主要负责人",
                                                "interviewer": {"position": "分管副局长", "org_id": b.code},
                                                "scheduled_at": held.isoformat(),
                                                "location": "市司法局会议室", "notice_doc": d("约谈通知书")}, lead, sup2,
                          at=scheduled_at)
+            people = [{"position": "分管副局长", "org_id": b.code, "role": "interviewer"},
+                      {"position": "主要负责人", "org_id": x.unit, "role": "interviewee"}]
+            promise = {"commitment_id": commitment, "text": "10个工作日内完成整改并书面报告",
+                       "due_date": add_working_days(held.date(), 10).isoformat()}
             yield f.step("holdInterview", {"interview_id": iid, "minutes_hash": hex64(c.profile, "minutes", iid),
-                                           "participants": [{"position": "分管副局长", "org_id": b.code, "role": "interviewer"},
-                                                            {"position": "主要负责人", "org_id": c.unit, "role": "interviewee"}],
-                                           "commitments": [{"commitment_id": commitment, "text": "10个工作日内完成整改并书面报告",
-                                                            "due_date": add_working_days(held.date(), 10).isoformat()}]},
+                                           "participants": people, "commitments": [promise]},
                          lead, at=f.exactly(held + timedelta(minutes=rng.randint(60, 150))))
         yield from _report(c, f, nid, number, liaison, f.later(2, 6), rng)
         if x.interview:
             yield f.step("fulfilCommitment", {"interview_id": iid, "commitment_id": commitment,
                                               "evidence": d(f"关于{number}的整改报告")}, lead)
     else:
+        if x.reminder:
+            yield f.step("issueReminder", {"target": nid, "reminder_kind": "urge",
+                                           "response_period": {"length": 5, "unit": "working_day"},
+                                           "document": d("行政执法监督催办通知单", f"{b.city[0]}司监催〔{f.t.year}〕"
+                                                         f"{b.next_no('urge', f.t.year)}号")}, lead, at=f.later(5, 10))
         if x.extension:
-            ask = f.on(max(f.t.date(), (due - timedelta(days=rng.randint(6, 12))).date()))
+            ask = f.on(max(f.t.date(), working_day_before((due - timedelta(days=rng.randint(6, 12))).date())))
             yield f.step("requestExtension", {"obligation_id": ob["obligation_id"],
                                               "requested": {"length": 20, "unit": "calendar_day"},
                                               "reason": "整改涉及制度修订,需履行集体讨论程序,申请延长整改期限"}, liaison, at=ask)
             yield f.step("grantExtension", {"obligation_id": ob["obligation_id"],
-                                            "granted": {"length": 20, "unit": "calendar_day"}}, sup, sup2, at=f.later(0, 1))
+                                            "granted": {"length": 20, "unit": "calendar_day"}}, sup, sup2)
             due = datetime.fromisoformat(_due(session, c.stream, "rectification_report", nid)["due_at"])
         latest = (due - timedelta(days=4)).astimezone(CST).date()
         when = max(f.t.date(), latest - timedelta(days=rng.randint(0, 10)))
@@ -333,8 +361,11 @@ def _notice(c: ClueDraw, f: Flow, session: Any, d: Any, nid: str, finding: str, 
                                              "re_rectification_period": {"length": 15, "unit": "working_day"}},
                      lead, at=f.later(2, 6))
         yield from _report(c, f, nid, number, liaison, f.later(3, 10), rng)
-    yield f.step("verifyRectification", {"notice_id": nid, "result": "accepted", "method": "document_review",
-                                         "reasons": "审查整改报告及佐证材料,整改措施落实到位"}, lead, sup, at=f.later(2, 6))
+    yield f.step("recordEvidence", {"evidence_id": str(uuid5(UUID(nid), "site-check")), "kind": "photo",
+                                    "documents": [d(f"整改现场核查照片({number})", sensitivity="S2")],
+                                    "description": "赴被监督单位现场核查整改落实情况"}, lead, at=f.later(1, 4))
+    yield f.step("verifyRectification", {"notice_id": nid, "result": "accepted", "method": "site_check",
+                                         "reasons": "审查整改报告并现场核查,整改措施落实到位"}, lead, sup, at=f.later(1, 3))
 
 
 def _report(c: ClueDraw, f: Flow, nid: str, number: str, liaison: dict[str, str], at: datetime,

@@ -96,7 +96,7 @@ def make_bureaus(count: int, first_code: str) -> list[Bureau]:
         bureaus.append(Bureau(
             code, city, units, partners, admin=actor(f"u-{low}-admin", "admin", code),
             supervisors=[actor(f"u-{low}-sup-{i}", "supervisor", code) for i in range(1, 4)],
-            staff=[actor(f"u-{low}-staff-{i}", "supervision_staff", code) for i in range(1, (13 if count == 1 else 7))]))
+            staff=[actor(f"u-{low}-staff-{i}", "supervision_staff", code) for i in range(1, 13 if count == 1 else 7)]))
     return bureaus
 
 
@@ -115,6 +115,13 @@ def add_working_days(day: date, n: int) -> date:
     if n == 0:
         return CALENDAR.next_working_day_on_or_after(day).date
     return CALENDAR.add_working_days(day, n).date
+
+
+def working_day_before(day: date) -> date:
+    """``day`` if it is a working day, else the last working day before it."""
+    while not CALENDAR.is_working_day(day):
+        day -= timedelta(days=1)
+    return day
 
 
 def moment(rng: random.Random, day: date, after: datetime | None = None, gap: int = 8) -> datetime:
@@ -200,7 +207,8 @@ def registry_ops(profile: str, bureaus: list[Bureau], config_bureau: str) -> lis
     first = date(YEARS[0], 1, 3)
     ops: list[dict[str, Any]] = []
     for year, day in ((2023, first), (2024, date(2023, 10, 26)), (2025, date(2024, 11, 13))):
-        payload = {**CALENDAR.year(year).to_payload(), "source": CALENDAR_SOURCES.get(year, f"国务院办公厅关于{year}年部分节假日安排的通知")}
+        source = CALENDAR_SOURCES.get(year, f"国务院办公厅关于{year}年部分节假日安排的通知")
+        payload = {**CALENDAR.year(year).to_payload(), "source": source}
         ops.append(_op("publishCalendarYear", payload, bureaus[0].admin, config_stream_id(config_bureau), day,
                        bureaus[0].supervisors[0]))
     per_bureau = [_bureau_ops(b, setup if n == 0 else bureaus[0].admin, first) for n, b in enumerate(bureaus)]
