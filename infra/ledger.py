@@ -85,7 +85,7 @@ class Ledger(Application):
             if dry_run:
                 return {"dry_run": True, "stream_id": str(aggregates[0].id)}
             try:
-                        return self._save(spec, aggregates, aggregates[0].id, meta.idempotency_key, payload_hash)
+                return self._save(spec, aggregates, aggregates[0].id, meta.idempotency_key, payload_hash)
             except _NumberTaken:
                 if numbered == data or attempt == NUMBER_RACE_RETRIES - 1:  # the caller chose the number
                     raise errors.DuplicateDocNumber("that number was taken concurrently") from None
