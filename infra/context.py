@@ -22,31 +22,41 @@ class CommandContext:
         self._calendar = WorkCalendar.default()
         self._cached: tuple[int, Any, WorkCalendar] | None = None  # (Config version, aggregate, calendar)
 
-    def _config_state(self) -> tuple[Any | None, WorkCalendar]:
-        """The bureau's Config stream and the calendar it publishes, reloaded only when the stream grew."""
+    def _config_state(self, fresh: bool = True) -> tuple[int, Any | None, WorkCalendar]:
+        """The bureau's Config stream and the calendar it publishes, reloaded only when the stream grew.
+        ``fresh=False`` (commands) trusts the cached version: the write then checks it (``config_check``)."""
         from domain.registry import config_stream_id
 
         stream = config_stream_id(self.ledger.settings.bureau)
-        head = self.ledger.recorder.select_events(stream, desc=True, limit=1)
-        version = head[0].originator_version if head else 0
-        if self._cached is None or self._cached[0] != version:
-            config = self._get(stream) if version else None
-            calendar = self._calendar
-            for payload in (config.calendar_years() if config is not None else []):
-                calendar = calendar.with_published(payload)
-            self._cached = (version, config, calendar)
-        return self._cached[1], self._cached[2]
+        if fresh or self._cached is None:
+            head = self.ledger.recorder.select_events(stream, desc=True, limit=1)
+            version = head[0].originator_version if head else 0
+            if self._cached is None or self._cached[0] != version:
+                config = self._get(stream) if version else None
+                calendar = self._calendar
+                for payload in (config.calendar_years() if config is not None else []):
+                    calendar = calendar.with_published(payload)
+                self._cached = (version, config, calendar)
+        return self._cached
+
+    def forget_config(self) -> None:
+        self._cached = None
 
     def _config_aggregate(self) -> Any | None:
-        return self._config_state()[0]
-
-    def calendar(self) -> WorkCalendar:
         return self._config_state()[1]
 
-    def calendar_and_config(self, at: datetime) -> tuple[WorkCalendar, dict[str, Any]]:
-        """Both from one look at the Config stream (what every command needs)."""
-        config, calendar = self._config_state()
-        return calendar, (dict(config.values_at(at)) if config is not None else {})
+    def calendar(self) -> WorkCalendar:
+        return self._config_state()[2]
+
+    def for_command(self, at: datetime, fresh: bool) -> tuple[WorkCalendar, dict[str, Any], tuple[UUID, int]]:
+        """Calendar and configuration at ``at`` from one look at the Config stream (what every command
+        needs), with the ``(stream, version)`` they came from: the save refuses if the stream moved since.
+        ``fresh=False`` trusts the cached version instead of reading the stream's head first."""
+        from domain.registry import config_stream_id
+
+        version, config, calendar = self._config_state(fresh)
+        values = dict(config.values_at(at)) if config is not None else {}
+        return calendar, values, (config_stream_id(self.ledger.settings.bureau), version)
 
     def config(self, at: datetime | None = None) -> dict[str, Any]:
         config = self._config_aggregate()

@@ -24,6 +24,7 @@ from domain.envelope import check_no_pii, check_timing
 from domain.streams import aggregate_class
 from infra.context import CommandContext
 from infra.inputs import parse_command
+from infra.pg_append import ConfigChanged
 from infra.settings import Settings
 
 CORRECTION_EVENTS = ("EventCorrected", "EventVoided")
@@ -69,27 +70,44 @@ class Ledger(Application):
         check_no_pii(data, meta)
         check_timing(meta, now)
         payload_hash = _payload_hash(command, meta.stream_id, data, meta.occurred_at)
-        repeat = self._repeat(spec, meta.idempotency_key, payload_hash)
-        if repeat is not None:
-            return repeat
-        stream_id = meta.stream_id or self.context.natural_stream_id(spec, meta) or (uuid4() if spec.creates else None)
+        try:
+            return self._record(spec, parsed, payload_hash, now, dry_run)
+        except errors.LedgerError:
+            # rule 3 before any refusal: a repeated key answers with the first result (or is refused
+            # when its payload differs); the check costs a read only on this path, not on every command
+            repeat = self._repeat(spec, meta.idempotency_key, payload_hash)
+            if repeat is not None:
+                return repeat
+            raise
+
+    def _record(self, spec: CommandSpec, parsed: Any, payload_hash: str, now: datetime,
+                dry_run: bool) -> dict[str, Any]:
+        meta, actor, data = parsed.meta, parsed.actor, parsed.data
+        stream_id = meta.stream_id or self.context.natural_stream_id(spec, meta)
+        generated = stream_id is None and spec.creates
+        stream_id = stream_id or (uuid4() if spec.creates else None)
         if stream_id is None:
             raise errors.ValidationFailed("meta.stream_id is required for this command")
+        fresh = dry_run
         for attempt in range(NUMBER_RACE_RETRIES):
             numbered = self.context.fill_numbers(spec, data, meta.occurred_at, bureau=actor.org_id)
-            calendar, config = self.context.calendar_and_config(meta.occurred_at)
+            calendar, config, config_check = self.context.for_command(meta.occurred_at, fresh)
             cmd = Cmd(event=spec.event, data=numbered, meta=meta, actor=actor, recorded_at=now,
                       calendar=calendar, config=config, is_conflicted=self.context.is_conflicted)
             with recording_at(now):
-                aggregates = self._decide(spec, cmd, stream_id)
+                aggregates = self._decide(spec, cmd, stream_id, check_exists=not generated)
             if dry_run:
                 return {"dry_run": True, "stream_id": str(aggregates[0].id)}
             try:
-                return self._save(spec, aggregates, aggregates[0].id, meta.idempotency_key, payload_hash)
+                return self._save(spec, aggregates, aggregates[0].id, meta.idempotency_key, payload_hash,
+                                  config_check)
             except _NumberTaken:
                 if numbered == data or attempt == NUMBER_RACE_RETRIES - 1:  # the caller chose the number
                     raise errors.DuplicateDocNumber("that number was taken concurrently") from None
-        raise AssertionError("unreachable")
+            except ConfigChanged:
+                self.context.forget_config()
+                fresh = True
+        raise errors.StaleVersion("the configuration or the numbering kept changing concurrently; retry")
 
     def _spec(self, command: str) -> CommandSpec:
         spec = self.commands.get(command)
@@ -111,12 +129,12 @@ class Ledger(Application):
         position = self.recorder.position_of(result["stream_id"], result["version"])  # type: ignore[attr-defined]
         return {**result, "event_hash": event_hash, "position": position, "repeated": True}
 
-    def _decide(self, spec: CommandSpec, cmd: Cmd, stream_id: UUID) -> list[Any]:
+    def _decide(self, spec: CommandSpec, cmd: Cmd, stream_id: UUID, check_exists: bool = True) -> list[Any]:
         cls = aggregate_class(spec.aggregate)
         if spec.creates:
             if cmd.meta.expected_version != 0:
                 raise errors.StaleVersion("a new stream starts at expected_version 0")
-            if self._exists(stream_id):
+            if check_exists and self._exists(stream_id):
                 raise errors.StaleVersion(f"stream {stream_id} already exists")
             return [getattr(cls, spec.handler)(cmd, stream_id)]
         opener = getattr(cls, "opener", "")
@@ -141,7 +159,7 @@ class Ledger(Application):
         return [agg, *others]
 
     def _save(self, spec: CommandSpec, aggregates: list[Any], stream_id: UUID, key: str,
-              payload_hash: str) -> dict[str, Any]:
+              payload_hash: str, config_check: tuple[UUID, int] | None = None) -> dict[str, Any]:
         pending = [(agg, ev) for agg in aggregates for ev in agg.collect_events()]
         main = [ev for agg, ev in pending if agg.id == stream_id and type(ev).__name__ == spec.event]
         last = main[-1] if main else pending[-1][1]
@@ -154,24 +172,25 @@ class Ledger(Application):
         idem = (spec.aggregate, key, payload_hash, json.dumps(result, ensure_ascii=False))
         try:
             hashes: list[tuple[str, int, str, str]] = []
-            recordings = self.events.put([ev for _, ev in pending], idempotency=idem, claims=claims, hash_sink=hashes)
+            recordings = self.events.put([ev for _, ev in pending], idempotency=idem, claims=claims, hash_sink=hashes,
+                                         config_check=config_check)
         except IntegrityError:
             base = min((ev.originator_version for _, ev in pending if ev.originator_id == stream_id), default=1) - 1
-            self._explain_conflict(spec, key, payload_hash, claims, stream_id, base)
-            raise
+            return self._explain_conflict(spec, key, payload_hash, claims, stream_id, base)
+        if config_check and any(ev.originator_id == config_check[0] for _, ev in pending):
+            self.context.forget_config()
         result["position"] = max((r.notification.id for r in recordings), default=None)
         result["event_hash"] = next((h for sid, v, _, h in hashes if sid == result["stream_id"]
                                      and v == result["version"]), None)
         return result
 
     def _explain_conflict(self, spec: CommandSpec, key: str, payload_hash: str,
-                          claims: list[tuple[str, str, str]], stream_id: UUID, aggregates_version: int) -> None:
-        """After a failed save: a concurrent repeat, a taken number, or a stale version (rule 2)."""
-        found = self.recorder.find_idempotency(spec.aggregate, key)  # type: ignore[attr-defined]
-        if found is not None:
-            if found[0] != payload_hash:
-                raise errors.DuplicateIdempotencyKey(f"idempotency key {key!r} was used with another payload")
-            raise errors.StaleVersion("the same command was recorded concurrently; repeat it to get its result")
+                          claims: list[tuple[str, str, str]], stream_id: UUID, aggregates_version: int) -> dict[str, Any]:
+        """After a failed save: a repeat (rule 3: the first result), a taken number, or a stale version
+        (rule 2)."""
+        repeat = self._repeat(spec, key, payload_hash)
+        if repeat is not None:
+            return repeat
         stored = self.recorder.select_events(stream_id, desc=True, limit=1)
         if stored and stored[0].originator_version != aggregates_version:
             raise errors.StaleVersion(f"stream {stream_id} changed concurrently; reload and retry")

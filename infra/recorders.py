@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import retry
 from psycopg.sql import SQL
 
+from infra import pg_append
 from infra.hashing import event_hash, genesis_hash, stream_type_of
 
 IMMUTABLE_MESSAGE = "HISTORY_IMMUTABLE: stored events are never updated or deleted"
@@ -143,6 +146,12 @@ class LedgerSQLiteRecorder(SQLiteLookups, SQLiteApplicationRecorder):
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
+        if kwargs.get("config_check"):
+            stream, version = kwargs["config_check"]
+            c.execute(f"SELECT MAX(originator_version) FROM {self.events_table_name} WHERE originator_id = ?",
+                      (UUID(str(stream)).hex,))
+            if (c.fetchone()[0] or 0) != version:
+                raise pg_append.ConfigChanged("the Config stream changed")
         for statement, params in _extra_rows(kwargs):
             c.execute(statement.format(p="?"), params)
 
@@ -158,20 +167,31 @@ class LedgerSQLiteRecorder(SQLiteLookups, SQLiteApplicationRecorder):
 
 
 class LedgerPostgresRecorder(PostgresLookups, PostgresApplicationRecorder):
+    """Writes through ``svl_append_<table>`` in one round trip (``infra.pg_append``)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sql_create_statements.extend(SQL(s) for s in pg_extra(self.events_table_name))  # type: ignore[arg-type]
+        self.sql_create_statements.append(pg_append.create_function(self.datastore.schema, self.events_table_name))
+        self._append_call = pg_append.call(self.datastore.schema, self.events_table_name)
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        for statement, params in _extra_rows(kwargs):
-            curs.execute(SQL(statement.format(p="%s")), params)  # type: ignore[arg-type]
-
-        def previous(sid: str, version: int) -> str | None:
-            curs.execute(SQL(SELECT_PREV.format(p="%s")), (sid, version))  # type: ignore[arg-type]
-            row = curs.fetchone()
-            return (row["event_hash"] if isinstance(row, dict) else row[0]) if row else None
-
-        for row in chain(stored_events, previous):
-            curs.execute(SQL(INSERT_HASH.format(p="%s")), row)  # type: ignore[arg-type]
-            kwargs.get("hash_sink", []).append(row)
-
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        params = pg_append.arguments(stored_events, kwargs)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            try:
+                curs.execute(self._append_call, params, prepare=True)
+            except psycopg.Error as exc:
+                if exc.sqlstate == pg_append.CONFIG_CHANGED:
+                    raise pg_append.ConfigChanged(str(exc)) from None
+                raise
+            rows = {(r["r_id"], r["r_version"]): r for r in curs.fetchall()}
+        ids = []
+        for s in stored_events:
+            row = rows[(UUID(str(s.originator_id)), s.originator_version)]
+            kwargs.get("hash_sink", []).append((str(s.originator_id), s.originator_version, row["r_prev"],
+                                                row["r_hash"]))
+            ids.append(row["r_position"])
+        return ids
