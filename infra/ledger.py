@@ -25,6 +25,7 @@ from domain.streams import aggregate_class
 from infra.context import CommandContext
 from infra.inputs import parse_command
 from infra.pg_append import ConfigChanged
+from infra.writing_cache import WritingCache
 from infra.settings import Settings
 
 CORRECTION_EVENTS = ("EventCorrected", "EventVoided")
@@ -47,6 +48,7 @@ class Ledger(Application):
         super().__init__(env=self.settings.eventsourcing_env())
         self.commands = load_all()
         self.context = CommandContext(self)
+        self.writing = WritingCache(self)
 
     # -- writing --------------------------------------------------------------------------------------
     def execute(self, command: str, input: dict[str, Any], meta: dict[str, Any], actor: dict[str, Any],
@@ -142,7 +144,7 @@ class Ledger(Application):
             if cmd.meta.expected_version != 0:
                 raise errors.StaleVersion(f"stream {stream_id} does not exist yet: expected_version is 0")
             return [getattr(cls, opener)(cmd, stream_id)]
-        agg = self.load(stream_id, cls)
+        agg = self.writing.take(stream_id, cls, cmd.meta.expected_version) or self.load(stream_id, cls)
         if agg.version != cmd.meta.expected_version:
             raise errors.StaleVersion(f"stream {stream_id} is at version {agg.version}, "
                                       f"not {cmd.meta.expected_version}")
@@ -177,6 +179,7 @@ class Ledger(Application):
         except IntegrityError:
             base = min((ev.originator_version for _, ev in pending if ev.originator_id == stream_id), default=1) - 1
             return self._explain_conflict(spec, key, payload_hash, claims, stream_id, base)
+        self.writing.keep(aggregates)
         if config_check and any(ev.originator_id == config_check[0] for _, ev in pending):
             self.context.forget_config()
         result["position"] = max((r.notification.id for r in recordings), default=None)

@@ -173,7 +173,7 @@ class LedgerPostgresRecorder(PostgresLookups, PostgresApplicationRecorder):
         super().__init__(*args, **kwargs)
         self.sql_create_statements.extend(SQL(s) for s in pg_extra(self.events_table_name))  # type: ignore[arg-type]
         self.sql_create_statements.append(pg_append.create_function(self.datastore.schema, self.events_table_name))
-        self._append_call = pg_append.call(self.datastore.schema, self.events_table_name)
+        self._append_call: Any = pg_append.call(self.datastore.schema, self.events_table_name)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -181,8 +181,10 @@ class LedgerPostgresRecorder(PostgresLookups, PostgresApplicationRecorder):
             return []
         params = pg_append.arguments(stored_events, kwargs)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            if not isinstance(self._append_call, str):  # render the SQL once, not per call
+                self._append_call = self._append_call.as_string(conn)
             try:
-                curs.execute(self._append_call, params, prepare=True)
+                curs.execute(self._append_call, params, prepare=True, binary=True)
             except psycopg.Error as exc:
                 if exc.sqlstate == pg_append.CONFIG_CHANGED:
                     raise pg_append.ConfigChanged(str(exc)) from None
