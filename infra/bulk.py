@@ -320,6 +320,13 @@ def _org_stream(org_code: str) -> UUID:
     return org_stream_id(org_code)
 
 
+class _NoWritingCache:
+    """``Ledger.writing`` for the session's view: never a hit, so ``_decide`` loads through ``_View.load``."""
+
+    def take(self, stream_id: UUID, cls: type[Any], expected_version: int) -> None:
+        return None
+
+
 class _View:
     """What ``Ledger._decide`` and ``CommandContext`` read (``load``, ``_exists``, ``repository``, ``settings``,
     ``recorder``), answered from the session's streams in memory first."""
@@ -329,6 +336,7 @@ class _View:
         self.settings = session.ledger.settings
         self.recorder = session.ledger.recorder
         self.repository = self
+        self.writing = _NoWritingCache()  # ``Ledger._decide`` asks it first; the session's streams are the cache
 
     def get(self, stream_id: UUID, version: int | None = None) -> Any:  # repository.get
         agg = self.session._lookup(stream_id)
