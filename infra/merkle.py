@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+_sha256 = hashlib.sha256
+
 
 def leaf_hash(leaf: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + leaf).digest()
@@ -30,6 +32,27 @@ class Frontier:
             size, left = self.stack.pop()
             node = (size * 2, node_hash(left, node[1]))
         self.stack.append(node)
+
+    def extend(self, leaves: list[bytes]) -> None:
+        """``append`` each of ``leaves`` in turn, level by level: one list of hashes per tree level instead of a
+        Python loop per leaf (same stack, same roots)."""
+        level = [_sha256(b"\x00" + leaf).digest() for leaf in leaves]
+        start, size, carried = self.size, 1, []
+        self.size += len(level)
+        while level:
+            if start & 1:  # the left sibling of level[0] is the smallest subtree of the stack
+                level.insert(0, self.stack.pop()[1])
+                start -= 1
+            if len(level) & 1:
+                carried.append((size, level.pop()))
+            level = [_sha256(b"\x01" + left + right).digest() for left, right in zip(level[::2], level[1::2])]
+            start, size = start >> 1, size * 2
+        self.stack.extend(reversed(carried))
+
+    def copy(self) -> Frontier:
+        other = Frontier()
+        other.size, other.stack = self.size, list(self.stack)
+        return other
 
     def root(self) -> bytes:
         if not self.stack:

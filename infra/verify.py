@@ -1,21 +1,42 @@
 """``svledger verify``: recompute every event hash and per-stream chain from the stored events and compare
-them with the hashes recorded beside them; versions must be contiguous from 1. Reports the first bad
-position and why. Works offline on any copy of the database."""
+them with the hashes recorded beside them; versions must be contiguous from 1; recompute the Merkle root of
+every signed checkpoint from the log, check its hash, its Ed25519 signature and that it extends the one
+before. Reports the first bad position and why. Works offline on any copy of the database.
+
+Everything is read in one snapshot (SQLite: one read transaction; PostgreSQL: one REPEATABLE READ
+transaction), so events appended meanwhile are neither half-seen nor reported as missing. The scan itself
+is ``infra.verify_fast``. A large log (``PARALLEL_MIN_EVENTS``) is split in two halves checked at once by
+this process and a worker process (``SVLEDGER_VERIFY_WORKERS=1`` turns that off), the second half primed
+with the state the first one leaves when it verifies; should either half find anything, the whole range is
+checked again in one pass, so the report (first bad position, reasons, order) never depends on the split.
+
+``--from``/``--to``: only the events at positions ``from < p <= to`` are checked; the first event of each
+stream in the range must continue the recorded chain of the events before it (its highest version there and
+that version's recorded hash); checkpoints recorded in the range are checked (their Merkle roots over the
+recorded hashes of the events before the range followed by those of the range). Rows deleted at the end of
+the log ("a recorded hash has no stored event") are looked for only when the whole log is verified."""
 
 from __future__ import annotations
 
 import json
-
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra import signing
-from infra.checkpoints import CHECKPOINT_TOPIC, checkpoint_hash, recorded_hashes, signed_body
-from infra.hashing import event_hash, genesis_hash, stream_type_of
+from infra.checkpoints import checkpoint_hash, signed_body
 from infra.merkle import Frontier
+from infra.verify_fast import BATCH, PostgresSource, Scan, SQLiteSource, scan_range
 
-BATCH = 2000
+PARALLEL_MIN_EVENTS = int(os.environ.get("SVLEDGER_VERIFY_PARALLEL_MIN", "200000"))  # below this a worker process costs more than it saves
+WORKERS_ENV = "SVLEDGER_VERIFY_WORKERS"
+MERKLE_CHUNK = 1 << 16
+SPLIT = 45  # per cent of the range this process checks itself
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+__all__ = ["BATCH", "Report", "verify"]
 
 
 @dataclass
@@ -24,6 +45,7 @@ class Report:
     streams: int = 0
     checkpoints: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
+    processes: int = 1
 
     @property
     def ok(self) -> bool:
@@ -35,79 +57,188 @@ class Report:
 
 def verify(ledger: Any, *, start: int = 0, stop: int | None = None,
            progress: Callable[[int, int], None] | None = None, max_problems: int = 20,
-           public_key: str | None = None) -> Report:
+           public_key: str | None = None, workers: int | None = None) -> Report:
+    with _snapshot(ledger) as (source, spec):
+        return _verify(source, spec, start=start, stop=stop, progress=progress, max_problems=max_problems,
+                       public_key=public_key, workers=_workers() if workers is None else workers)
+
+
+def _workers() -> int:
+    try:
+        return max(1, int(os.environ.get(WORKERS_ENV, "")))
+    except ValueError:
+        return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+@contextmanager
+def _snapshot(ledger: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
+    recorder, settings = ledger.recorder, ledger.settings
+    table = recorder.events_table_name
+    if settings.is_postgres:
+        with recorder.datastore.get_connection() as conn:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield PostgresSource(conn, table), {"backend": "postgres", "url": settings.database_url,
+                                                    "table": table}
+            finally:
+                if not conn.closed:
+                    conn.execute("ROLLBACK")
+        return
+    with recorder.datastore.transaction(commit=False) as cursor:
+        path = settings.sqlite_path
+        shareable = path not in (":memory:", "") and not path.startswith("file:") and os.path.exists(path)
+        yield SQLiteSource(getattr(cursor, "sqlite_cursor", cursor).connection, table), {"backend": "sqlite", "path": os.path.abspath(path)
+                                                       if shareable else None, "table": table}
+
+
+def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
+            progress: Callable[[int, int], None] | None, max_problems: int, public_key: str | None,
+            workers: int) -> Report:
     report = Report()
-    recorded = recorded_hashes(ledger)
-    checkpoints = _checkpoints(ledger) if start == 0 else []
-    sizes, roots, tree = {c[1]["tree_size"] for c in checkpoints}, {}, Frontier()
-    last: dict[str, tuple[int, str]] = {}
-    head = ledger.recorder.max_notification_id() or 0
-    position = start
-    while len(report.problems) < max_problems:
-        batch = ledger.recorder.select_notifications(start=position + 1, limit=BATCH, stop=stop)
-        if not batch:
-            break
-        for n in batch:
-            tree.append(bytes.fromhex(_check(n, last, recorded, report)))
-            if tree.size in sizes:
-                roots[tree.size] = (tree.root().hex(), n.id)
-        position = batch[-1].id
-        report.checked += len(batch)
-        if progress:
-            progress(position, head)
-    for (sid, version) in recorded:
-        if sid not in last or version > last[sid][0]:
-            if start == 0 and stop is None:
-                report.fail(None, sid, version, "a recorded hash has no stored event (row deleted or log truncated)")
-                break
-    report.streams = len(last)
-    _check_checkpoints(checkpoints, roots, report, public_key)
+    head = source.head(stop)
+    prior = source.prior(start) if start > 0 else {}
+    scan = None
+    if workers > 1 and head - start >= PARALLEL_MIN_EVENTS and (spec.get("path") or spec.get("url")):
+        scan = _parallel(source, spec, start, head, prior)
+        report.processes = 2 if scan is not None else 1
+    if scan is None:  # one pass: the exact report
+        scan = scan_range(source, start, head, prior=prior, max_problems=max_problems,
+                          progress=(lambda position: progress(position, head)) if progress else None)
+    elif progress:
+        progress(head, head)
+    report.checked = scan.count
+    for position, sid, version, why in scan.problems:
+        report.fail(position, sid, version, why)
+    complete = len(scan.problems) < max_problems  # the scan went to the end of the range
+    heads = scan.heads()
+    report.streams = len(heads)
+    if complete and start == 0 and stop is None:
+        _check_truncation(source, heads, report)
+    checkpoints = [_checkpoint(position, state) for position, state in scan.checkpoints]
+    if checkpoints:
+        earlier = [_checkpoint(p, s) for p, s in source.checkpoints(start)][-1:] if start > 0 else []
+        _check_checkpoints(earlier, checkpoints, _roots(source, scan, start, checkpoints), report, public_key)
     report.checkpoints = len(checkpoints)
     return report
 
 
-def _checkpoints(ledger: Any) -> list[tuple[int, dict[str, Any]]]:
-    found = ledger.recorder.select_notifications(start=1, limit=10_000_000, topics=[CHECKPOINT_TOPIC])
-    return [(n.id, json.loads(n.state)["data"]) for n in found]
+def _parallel(source: Any, spec: dict[str, Any], start: int, head: int,
+              prior: dict[str, tuple[Any, str]]) -> Scan | None:
+    """Both halves at once, the second in a worker process (``infra.verify_fast.main`` in a plain
+    subprocess, so nothing of the caller's ``__main__`` is imported again); None when either half found a
+    problem or the worker failed (then: one pass)."""
+    import pickle
+    import subprocess
+    import sys
+
+    mid = start + (head - start) * SPLIT // 100  # the worker starts later (interpreter, priming query)
+    job = {**spec, "after": mid, "upto": head}
+    if spec["backend"] == "postgres":
+        row = source.conn.execute("SELECT pg_export_snapshot() AS id").fetchone()
+        job["snapshot"] = row["id"] if isinstance(row, dict) else row[0]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    process = subprocess.Popen([sys.executable, "-c", "from infra.verify_fast import main; main()"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    theirs: Any = None
+    try:
+        process.stdin.write(json.dumps(job).encode())  # type: ignore[union-attr]
+        process.stdin.close()  # type: ignore[union-attr]
+        mine = scan_range(source, start, mid, prior=prior, max_problems=1)
+        if not mine.problems:
+            data = process.stdout.read()  # type: ignore[union-attr]
+            theirs = pickle.loads(data) if data else None
+    except (OSError, pickle.UnpicklingError, EOFError):
+        theirs = None
+    finally:
+        if theirs is None and process.poll() is None:
+            process.kill()
+        process.stdout.close()  # type: ignore[union-attr]
+        process.wait()
+    if not isinstance(theirs, Scan) or mine.problems or theirs.problems:
+        return None
+    merged = Scan().prime(mine.heads())
+    merged.prime(theirs.heads())
+    merged.count, merged.position = mine.count + theirs.count, theirs.position or mine.position
+    offset = mine.count
+    mine.pack()
+    merged.packed = [*mine.packed, *theirs.packed]
+    merged.leaves_before = offset + theirs.count
+    merged.odd_leaves = {**mine.odd_leaves, **{i + offset: leaf for i, leaf in theirs.odd_leaves.items()}}
+    merged.checkpoints = [*mine.checkpoints, *theirs.checkpoints]
+    return merged
 
 
-def _check_checkpoints(checkpoints: list[tuple[int, dict[str, Any]]], roots: dict[int, tuple[str, int]],
-                       report: Report, public_key: str | None) -> None:
+def _check_truncation(source: Any, heads: dict[str, tuple[Any, str]], report: Report) -> None:
+    for sid, version in source.recorded_heads():
+        seen = heads.get(sid)
+        try:
+            missing = seen is None or version > seen[0]
+        except TypeError:
+            missing = True
+        if missing:
+            report.fail(None, sid, version, "a recorded hash has no stored event (row deleted or log truncated)")
+            return
+
+
+def _checkpoint(position: int, state: Any) -> tuple[int, dict[str, Any]]:
+    try:
+        data = json.loads(state)["data"]
+        if isinstance(data, dict):
+            return position, data
+    except (TypeError, ValueError, KeyError):
+        pass
+    return position, {"unreadable": True}
+
+
+def _roots(source: Any, scan: Scan, start: int, checkpoints: list[tuple[int, dict[str, Any]]]) -> dict[int, bytes]:
+    """The Merkle root over the first n leaves for every checkpoint's tree size n the log reaches."""
+    sizes = {cp.get("tree_size") for _, cp in checkpoints}
+    sizes = {s for s in sizes if type(s) is int and s > 0}
+    if not sizes:
+        return {}
+    leaves, odd = scan.leaves(), scan.odd_leaves
+    if start > 0:  # the leaves before the range: recorded hashes, in log order
+        before = source.prefix_leaves(start)
+        shift = before.count
+        leaves, odd = before.leaves() + leaves, {**before.odd_leaves, **{i + shift: v for i, v in odd.items()}}
+    total = len(leaves) // 32
+    tree, roots = Frontier(), {}
+    for size in sorted(s for s in sizes if s <= total):
+        while tree.size < size:
+            upto = min(size, tree.size + MERKLE_CHUNK)
+            chunk = [leaves[i * 32:i * 32 + 32] for i in range(tree.size, upto)]
+            for i in (i for i in odd if tree.size <= i < upto):
+                chunk[i - tree.size] = odd[i]
+            tree.extend(chunk)
+        roots[size] = tree.root()
+    return roots
+
+
+def _check_checkpoints(earlier: list[tuple[int, dict[str, Any]]], checkpoints: list[tuple[int, dict[str, Any]]],
+                       roots: dict[int, bytes], report: Report, public_key: str | None) -> None:
     """Checks 3 and 4 of §10: every root recomputes from the log prefix, signatures and chain hold."""
-    previous: dict[str, Any] | None = None
+    previous: dict[str, Any] | None = earlier[-1][1] if earlier else None
     for position, cp in checkpoints:
-        where = f"checkpoint {cp['seq']}"
-        root = roots.get(cp["tree_size"])
-        if root is None or root[0] != cp["merkle_root"]:
-            report.fail(position, "checkpoint", cp["seq"], f"{where}: Merkle root over the first {cp['tree_size']} "
-                        "events does not match the log (an event before it was altered, removed or reordered)")
-        if checkpoint_hash(cp) != cp["checkpoint_hash"]:
-            report.fail(position, "checkpoint", cp["seq"], f"{where}: checkpoint_hash does not match its fields")
-        key = public_key or cp["public_key"]
-        if (public_key and signing.key_id(public_key) != cp["signer_key_id"]) or not signing.valid(
-                key, signed_body(cp), cp["signature"]):
-            report.fail(position, "checkpoint", cp["seq"], f"{where}: signature invalid for key {signing.key_id(key)}")
-        if previous and (cp.get("prev_checkpoint_hash") != previous["checkpoint_hash"]
-                         or cp["tree_size"] <= previous["tree_size"]):
-            report.fail(position, "checkpoint", cp["seq"], f"{where}: does not extend checkpoint {previous['seq']}")
+        seq = cp.get("seq")
+        where = f"checkpoint {seq}"
+        try:
+            if cp.get("unreadable"):
+                report.fail(position, "checkpoint", None, "checkpoint event unreadable (not the JSON it was signed as)")
+                previous = None
+                continue
+            root = roots.get(cp["tree_size"])
+            if root is None or root.hex() != cp["merkle_root"]:
+                report.fail(position, "checkpoint", seq, f"{where}: Merkle root over the first {cp['tree_size']} "
+                            "events does not match the log (an event before it was altered, removed or reordered)")
+            if checkpoint_hash(cp) != cp["checkpoint_hash"]:
+                report.fail(position, "checkpoint", seq, f"{where}: checkpoint_hash does not match its fields")
+            key = public_key or cp["public_key"]
+            if (public_key and signing.key_id(public_key) != cp["signer_key_id"]) or not signing.valid(
+                    key, signed_body(cp), cp["signature"]):
+                report.fail(position, "checkpoint", seq, f"{where}: signature invalid for key {signing.key_id(key)}")
+            if previous and (cp.get("prev_checkpoint_hash") != previous.get("checkpoint_hash")
+                             or cp["tree_size"] <= previous["tree_size"]):
+                report.fail(position, "checkpoint", seq, f"{where}: does not extend checkpoint {previous.get('seq')}")
+        except (KeyError, TypeError, ValueError) as exc:
+            report.fail(position, "checkpoint", seq, f"{where}: malformed ({type(exc).__name__}: {exc})")
         previous = cp
-
-
-def _check(n: Any, last: dict[str, tuple[int, str]], recorded: dict[tuple[str, int], tuple[str, str]],
-           report: Report) -> str:
-    sid, version = str(n.originator_id), n.originator_version
-    previous_version, previous_hash = last.get(sid, (0, ""))
-    if version != previous_version + 1:
-        report.fail(n.id, sid, version, f"version {version} follows {previous_version}: not contiguous "
-                                        "(reordered, deleted or inserted rows)")
-    prev = genesis_hash(stream_type_of(n.topic, n.state), sid) if version == 1 else previous_hash
-    digest = event_hash(sid, version, n.topic, n.state, prev)
-    stored = recorded.get((sid, version))
-    if stored is None:
-        report.fail(n.id, sid, version, "no recorded hash for this event")
-    elif stored[0] != prev:
-        report.fail(n.id, sid, version, "chain broken: prev_event_hash differs from the previous event's hash")
-    elif stored[1] != digest:
-        report.fail(n.id, sid, version, "event_hash mismatch: the stored event was altered")
-    last[sid] = (version, stored[1] if stored else digest)  # go on from the recorded chain: report each break once
-    return stored[1] if stored else digest

@@ -1,0 +1,441 @@
+"""The scanning half of ``svledger verify`` (``infra.verify``): read a range of the log together with the
+recorded hashes in large batches, recompute every event hash and chain link, and collect what the
+Merkle checks need (the recorded hashes in log order, packed, and the checkpoint events).
+
+One row per event, ``(position, originator id, version, topic, state, recorded stream id, recorded version,
+recorded prev_hash, recorded event_hash)``: the recorded columns come from the same query (PostgreSQL: a join
+on ``(stream_id, version)``; SQLite: a join on the rowid, because the ``event_hashes`` rows are written in
+the same transaction and order as the events, checked row by row against the event's key, with a lookup
+by key when they are not aligned).
+
+Each row takes the fast path when it is the regular case (the stream's previous event was seen, versions
+follow, ``prev_hash`` is the previous recorded hash, the recorded key matches and the hash recomputes);
+everything else goes through ``Scan._slow``, which applies the checks exactly as they were specified
+(versions contiguous, genesis or previous hash, recorded hash present and equal). Both paths leave the
+same state, so a log is judged the same whichever path a row takes.
+
+This module imports neither the ledger nor ``eventsourcing``, so a worker process starts quickly."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from infra.hashing import _PLAIN, event_hash, genesis_hash, stream_type_of
+
+CHECKPOINT_TOPIC = "domain.checkpoint:Checkpoint.CheckpointRecorded"
+BATCH = 10_000
+END = 2**62  # "no upper bound" for positions
+_sha256 = hashlib.sha256
+_HEX = frozenset("0123456789abcdef")
+
+Problem = tuple[Any, str, Any, str]  # (position, stream_id, version, why)
+
+
+def fast_event_hash(stream_id: Any, version: Any, topic: Any, state: Any, prev_hash: Any) -> str:
+    """``infra.hashing.event_hash``, byte for byte: the same canonical envelope spliced into one f-string for
+    plain inputs (the same ``_PLAIN`` test), the reference function for anything else."""
+    if (type(state) is bytes and type(version) is int and type(stream_id) is str and type(topic) is str
+            and type(prev_hash) is str and _PLAIN.match(stream_id) and _PLAIN.match(topic)
+            and _PLAIN.match(prev_hash)):
+        return _sha256(f'{{"prev_event_hash":"{prev_hash}","stored_sha256":"{_sha256(state).hexdigest()}",'
+                       f'"stream_id":"{stream_id}","topic":"{topic}","version":{version}}}'.encode()).hexdigest()
+    return event_hash(stream_id, version, topic, state, prev_hash)
+
+
+def is_digest(value: Any) -> bool:
+    """A SHA-256 hex digest as ``hexdigest()`` writes it (64 lowercase hex characters)."""
+    return type(value) is str and len(value) == 64 and _HEX.issuperset(value)
+
+
+@dataclass
+class Scan:
+    """The state of a scan over one range of the log, in log order.
+
+    ``last`` maps a stream id to ``(version, recorded hash)`` of its latest event when that hash is a hex
+    digest, ``odd`` when it is not (those rows always take the slow path); a range that does not start at the
+    beginning of the log is primed with the state the events before it leave. ``problems`` are found in log
+    order; ``hexes`` holds the Merkle leaves (recorded event hashes, the recomputed one where none is
+    recorded) of the current batch until ``pack`` turns them into 32-byte runs in ``packed``; a leaf that is
+    not 32 bytes of hex is kept in ``odd_leaves`` (leaf index → bytes)."""
+
+    last: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    odd: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    lookup: Callable[[str, Any], tuple[str, str] | None] | None = None
+    problems: list[Problem] = field(default_factory=list)
+    checkpoints: list[tuple[int, Any]] = field(default_factory=list)
+    packed: list[bytes] = field(default_factory=list)
+    odd_leaves: dict[int, bytes] = field(default_factory=dict)
+    count: int = 0
+    position: int | None = None
+    hexes: list[str] = field(default_factory=list)
+    ids: dict[Any, str] = field(default_factory=dict)
+    plain_topics: set[str] = field(default_factory=set)
+    seen_topics: set[Any] = field(default_factory=set)
+    leaves_before: int = 0  # leaves of the packed runs
+
+    def prime(self, state: dict[str, tuple[Any, str]]) -> Scan:
+        for sid, head in state.items():
+            self._set(sid, head)
+        return self
+
+    def heads(self) -> dict[str, tuple[Any, str]]:
+        """Every stream's latest ``(version, hash)``."""
+        return {**self.last, **self.odd}
+
+    def feed(self, rows: list[tuple[Any, ...]]) -> None:
+        """Check one batch of rows (see the module docstring for their columns)."""
+        if not rows:
+            return
+        last, ids, plain, sha, slow = self.last, self.ids, self.plain_topics, _sha256, self._slow
+        append = self.hexes.append
+        for row in rows:
+            pos, oid, version, topic, state, hsid, hver, prev, digest = row
+            sid = ids.get(oid)
+            lv = last.get(sid)  # type: ignore[arg-type]
+            # the regular case; lv[1] (hence prev) is a hex digest, sid comes from str(UUID), topic was tested
+            # with _PLAIN: the f-string is the canonical envelope of infra.hashing.event_hash
+            try:
+                if (lv is not None and hsid == sid and hver == version and type(version) is int
+                        and lv[0] + 1 == version and prev == lv[1] and topic in plain
+                        and sha(f'{{"prev_event_hash":"{prev}","stored_sha256":"{sha(state).hexdigest()}",'
+                                f'"stream_id":"{sid}","topic":"{topic}","version":{version}}}'.encode()
+                                ).hexdigest() == digest):
+                    last[sid] = (version, digest)  # type: ignore[index]
+                    append(digest)
+                    continue
+            except TypeError:  # a tampered row holding text or NULL where bytes belong
+                pass
+            slow(row)
+        self.count += len(rows)
+        self.position = rows[-1][0]
+        self.pack()
+
+    def pack(self) -> None:
+        hexes = self.hexes
+        if hexes:
+            blob = bytes.fromhex("".join(hexes))
+            if len(blob) != 32 * len(hexes):  # cannot happen: every leaf in hexes is 64 hex characters
+                raise AssertionError("a Merkle leaf is not a SHA-256 hex digest")
+            self.packed.append(blob)
+            self.leaves_before += len(hexes)
+            hexes.clear()
+
+    def leaves(self) -> bytes:
+        self.pack()
+        return b"".join(self.packed)
+
+    def _fail(self, position: Any, sid: str, version: Any, why: str) -> None:
+        self.problems.append((position, sid, version, why))
+
+    def _set(self, sid: str, head: tuple[Any, str]) -> None:
+        if is_digest(head[1]):
+            self.last[sid] = head
+            self.odd.pop(sid, None)
+        else:
+            self.odd[sid] = head
+            self.last.pop(sid, None)
+
+    def _leaf(self, value: Any) -> None:
+        try:
+            leaf = bytes.fromhex(value)
+        except (TypeError, ValueError):
+            leaf = b""
+        if len(leaf) == 32 and len(value) == 64:
+            self.hexes.append(leaf.hex())
+        else:  # not a hex digest: into the tree as its bytes (it never gives a signed root)
+            self.odd_leaves[self.leaves_before + len(self.hexes)] = str(value or "").encode()
+            self.hexes.append("0" * 64)
+
+    def _slow(self, row: tuple[Any, ...]) -> None:
+        """The checks as specified, for any row: versions contiguous from 1, the chain from the genesis hash
+        through each recorded ``prev_hash``, the recorded hash present and recomputed from the stored bytes.
+        The state goes on from the recorded chain, so each break is reported once."""
+        pos, oid, version, topic, state, hsid, hver, prev, digest = row
+        if topic == CHECKPOINT_TOPIC:
+            self.checkpoints.append((pos, state))
+        elif topic not in self.seen_topics:
+            self.seen_topics.add(topic)
+            if type(topic) is str and _PLAIN.match(topic) and "\n" not in topic:
+                self.plain_topics.add(topic)
+        sid = self.ids.get(oid)
+        if sid is None:
+            try:
+                sid = self.ids[oid] = str(UUID(str(oid)))
+            except ValueError:
+                self._fail(pos, str(oid), version, "the stored event's stream id is not a UUID")
+                self._leaf(digest if hsid is not None else "")
+                return
+        if hsid == sid and hver == version:
+            recorded: tuple[str, str] | None = (prev, digest)
+        else:
+            recorded = self.lookup(sid, version) if self.lookup else None
+        previous_version, previous_hash = self.odd.get(sid) or self.last.get(sid) or (0, "")
+        try:
+            contiguous = version == previous_version + 1
+        except TypeError:
+            contiguous = False
+        if not contiguous:
+            self._fail(pos, sid, version, f"version {version} follows {previous_version}: not contiguous "
+                                          "(reordered, deleted or inserted rows)")
+        try:
+            expected = genesis_hash(stream_type_of(topic, state), sid) if version == 1 else previous_hash
+            computed = fast_event_hash(sid, version, topic, state, expected) if recorded is None or (
+                recorded[0] == expected) else ""
+        except (TypeError, ValueError, AttributeError, IndexError) as exc:  # NULL state or topic, odd types
+            self._fail(pos, sid, version, f"the stored event cannot be read ({type(exc).__name__}: {exc})")
+            self._set(sid, (version, recorded[1] if recorded else ""))
+            self._leaf(recorded[1] if recorded else "")
+            return
+        if recorded is None:
+            self._fail(pos, sid, version, "no recorded hash for this event")
+        elif recorded[0] != expected:
+            self._fail(pos, sid, version, "chain broken: prev_event_hash differs from the previous event's hash")
+        elif recorded[1] != computed:
+            self._fail(pos, sid, version, "event_hash mismatch: the stored event was altered")
+        leaf = recorded[1] if recorded else computed  # go on from the recorded chain: report each break once
+        self._set(sid, (version, leaf))
+        self._leaf(leaf)
+
+
+# --- sources: one snapshot of the database -----------------------------------------------------------------
+
+class SQLiteSource:
+    """Reads of the events and ``event_hashes`` tables of a SQLite database, inside one read transaction
+    opened by the caller."""
+
+    parallel = True
+
+    def __init__(self, conn: sqlite3.Connection, table: str = "stored_events", path: str | None = None) -> None:
+        self.conn, self.table, self.path = conn, table, path
+        self._recorded: dict[tuple[str, Any], tuple[str, str]] | None = None
+
+    def _cursor(self) -> sqlite3.Cursor:
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        return cur
+
+    def head(self, stop: int | None) -> int:
+        sql = f"SELECT MAX(rowid) FROM {self.table}" + (" WHERE rowid <= ?" if stop is not None else "")
+        return int(self._cursor().execute(sql, () if stop is None else (stop,)).fetchone()[0] or 0)
+
+    def rows(self, after: int, upto: int | None, batch: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
+        cur = self._cursor()
+        cur.execute(f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, h.stream_id, "
+                    f"h.version, h.prev_hash, h.event_hash FROM {self.table} e LEFT JOIN event_hashes h "
+                    "ON h.rowid = e.rowid WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid",
+                    (after, END if upto is None else upto))
+        while True:
+            rows = cur.fetchmany(batch)
+            if not rows:
+                return
+            yield rows
+
+    def lookup(self, sid: str, version: Any) -> tuple[str, str] | None:
+        """A recorded ``(prev_hash, event_hash)`` by key, for rows whose hash row is not at the same rowid."""
+        if self._recorded is None:
+            rows = self._cursor().execute("SELECT stream_id, version, prev_hash, event_hash FROM event_hashes")
+            self._recorded = {(sid_, v): (p, h) for sid_, v, p, h in rows}
+        return self._recorded.get((sid, version))
+
+    def prior(self, upto: int) -> dict[str, tuple[Any, str]]:
+        """The scan state the events at positions <= ``upto`` leave when they verify: each stream's highest
+        version there with its recorded hash."""
+        out: dict[str, tuple[Any, str]] = {}
+        rows = self._cursor().execute(f"SELECT originator_id, MAX(originator_version) FROM {self.table} "
+                                      "WHERE rowid <= ? GROUP BY originator_id", (upto,)).fetchall()
+        keys = []
+        for oid, version in rows:
+            try:
+                keys.append((str(UUID(str(oid))), version))
+            except ValueError:
+                continue
+        cur = self._cursor()
+        for i in range(0, len(keys), 400):
+            chunk = keys[i:i + 400]
+            values = ",".join("(?,?)" for _ in chunk)
+            cur.execute(f"WITH k(s, v) AS (VALUES {values}) SELECT k.s, k.v, h.event_hash FROM k "
+                        "LEFT JOIN event_hashes h ON h.stream_id = k.s AND h.version = k.v",
+                        [x for key in chunk for x in key])
+            out.update((s, (v, h or "")) for s, v, h in cur.fetchall())
+        return out
+
+    def recorded_heads(self) -> list[tuple[str, Any]]:
+        """``(stream_id, highest recorded version)`` of every stream in ``event_hashes``."""
+        return self._cursor().execute("SELECT stream_id, MAX(version) FROM event_hashes GROUP BY stream_id "
+                                      "ORDER BY stream_id").fetchall()
+
+    def checkpoints(self, upto: int) -> list[tuple[int, Any]]:
+        return self._cursor().execute(f"SELECT rowid, state FROM {self.table} WHERE topic = ? AND rowid <= ? "
+                                      "ORDER BY rowid", (CHECKPOINT_TOPIC, upto)).fetchall()
+
+    def prefix_leaves(self, upto: int) -> Scan:
+        """The recorded hashes of the events at positions <= ``upto``, in log order, as Merkle leaves."""
+        scan = Scan(lookup=self.lookup)
+        cur = self._cursor()
+        cur.execute(f"SELECT e.rowid, e.originator_id, e.originator_version, h.stream_id, h.version, "
+                    f"h.event_hash FROM {self.table} e LEFT JOIN event_hashes h ON h.rowid = e.rowid "
+                    "WHERE e.rowid <= ? ORDER BY e.rowid", (upto,))
+        _prefix(scan, iter(lambda: cur.fetchmany(BATCH), []))
+        return scan
+
+
+class PostgresSource:
+    """The same reads on PostgreSQL, inside one REPEATABLE READ transaction opened by the caller (which
+    worker processes join with ``SET TRANSACTION SNAPSHOT``)."""
+
+    parallel = True
+
+    def __init__(self, conn: Any, table: str = "stored_events") -> None:
+        from psycopg.rows import tuple_row
+
+        self.conn, self.table, self._tuple_row = conn, table, tuple_row
+        self._recorded: dict[tuple[str, Any], tuple[str, str]] | None = None
+
+    def _cursor(self, binary: bool = False) -> Any:
+        return self.conn.cursor(row_factory=self._tuple_row, binary=binary)
+
+    def head(self, stop: int | None) -> int:
+        sql = f"SELECT MAX(notification_id) FROM {self.table}" + (
+            " WHERE notification_id <= %s" if stop is not None else "")
+        return int(self._cursor().execute(sql, () if stop is None else (stop,)).fetchone()[0] or 0)
+
+    def rows(self, after: int, upto: int | None, batch: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
+        cur = self._cursor(binary=True)
+        sql = (f"SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, e.state, "
+               f"h.stream_id, h.version, h.prev_hash, h.event_hash FROM {self.table} e LEFT JOIN event_hashes h "
+               "ON h.stream_id = e.originator_id::text AND h.version = e.originator_version "
+               "WHERE e.notification_id > %s AND e.notification_id <= %s ORDER BY e.notification_id LIMIT %s")
+        upto = END if upto is None else upto
+        while True:
+            rows = cur.execute(sql, (after, upto, batch), prepare=True).fetchall()
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    def lookup(self, sid: str, version: Any) -> tuple[str, str] | None:
+        return None  # the join is by key: a row without its hash has none
+
+    def prior(self, upto: int) -> dict[str, tuple[Any, str]]:
+        rows = self._cursor().execute(
+            f"SELECT m.sid, m.v, h.event_hash FROM (SELECT originator_id::text AS sid, MAX(originator_version) "
+            f"AS v FROM {self.table} WHERE notification_id <= %s GROUP BY originator_id) m "
+            "LEFT JOIN event_hashes h ON h.stream_id = m.sid AND h.version = m.v", (upto,)).fetchall()
+        return {s: (v, h or "") for s, v, h in rows}
+
+    def recorded_heads(self) -> list[tuple[str, Any]]:
+        return self._cursor().execute("SELECT stream_id, MAX(version) FROM event_hashes GROUP BY stream_id "
+                                      "ORDER BY stream_id").fetchall()
+
+    def checkpoints(self, upto: int) -> list[tuple[int, Any]]:
+        rows = self._cursor(binary=True).execute(
+            f"SELECT notification_id, state FROM {self.table} WHERE topic = %s AND notification_id <= %s "
+            "ORDER BY notification_id", (CHECKPOINT_TOPIC, upto)).fetchall()
+        return [(p, bytes(s) if s is not None else None) for p, s in rows]
+
+    def prefix_leaves(self, upto: int) -> Scan:
+        scan = Scan(lookup=self.lookup)
+        cur = self._cursor()
+        sql = (f"SELECT e.notification_id, e.originator_id::text, e.originator_version, h.stream_id, h.version, "
+               f"h.event_hash FROM {self.table} e LEFT JOIN event_hashes h ON h.stream_id = e.originator_id::text "
+               "AND h.version = e.originator_version WHERE e.notification_id > %s AND e.notification_id <= %s "
+               "ORDER BY e.notification_id LIMIT %s")
+
+        def batches() -> Iterator[list[tuple[Any, ...]]]:
+            after = 0
+            while True:
+                rows = cur.execute(sql, (after, upto, BATCH * 5), prepare=True).fetchall()
+                if rows:
+                    yield rows
+                if len(rows) < BATCH * 5:
+                    return
+                after = rows[-1][0]
+
+        _prefix(scan, batches())
+        return scan
+
+
+def _prefix(scan: Scan, batches: Any) -> None:
+    """Leaves only: the recorded hash of each event (by key), nothing recomputed."""
+    for rows in batches:
+        for pos, oid, version, hsid, hver, digest in rows:
+            sid = scan.ids.get(oid)
+            if sid is None:
+                try:
+                    sid = scan.ids[oid] = str(UUID(str(oid)))
+                except ValueError:
+                    sid = str(oid)
+            if hsid != sid or hver != version:
+                recorded = scan.lookup(sid, version) if scan.lookup else None
+                digest = recorded[1] if recorded else ""
+            scan._leaf(digest)
+        scan.count += len(rows)
+        scan.position = rows[-1][0]
+        scan.pack()
+
+
+def scan_range(source: Any, after: int, upto: int | None, *, prior: dict[str, tuple[Any, str]] | None = None,
+               max_problems: int = 20, progress: Callable[[int], None] | None = None) -> Scan:
+    """Check the events at positions ``after < p <= upto`` in log order; stops after the batch in which
+    ``max_problems`` problems were found."""
+    scan = Scan(lookup=source.lookup).prime(prior or {})
+    for rows in source.rows(after, upto):
+        scan.feed(rows)
+        if progress:
+            progress(scan.position or after)
+        if len(scan.problems) >= max_problems:
+            break
+    return scan
+
+
+# --- worker process ------------------------------------------------------------------------------------------
+
+def worker(spec: dict[str, Any]) -> Scan | str:
+    """Scan ``spec['after'] < p <= spec['upto']`` in the snapshot the parent holds (PostgreSQL: the exported
+    snapshot; SQLite: read-only, bounded by the parent's head), primed with the state of the events before it;
+    the ``Scan`` (or the error text)."""
+    try:
+        if spec["backend"] == "sqlite":
+            db = sqlite3.connect(f"file:{spec['path']}?mode=ro", uri=True, isolation_level=None)
+            try:
+                db.execute("BEGIN")
+                source: Any = SQLiteSource(db, spec["table"])
+                scan = scan_range(source, spec["after"], spec["upto"], prior=source.prior(spec["after"]),
+                                  max_problems=1)
+            finally:
+                db.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(spec["url"], autocommit=True) as pg:
+                pg.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                pg.execute(f"SET TRANSACTION SNAPSHOT '{spec['snapshot']}'")
+                source = PostgresSource(pg, spec["table"])
+                scan = scan_range(source, spec["after"], spec["upto"], prior=source.prior(spec["after"]),
+                                  max_problems=1)
+                pg.execute("ROLLBACK")
+        scan.pack()
+        scan.lookup = None
+        scan.ids, scan.seen_topics, scan.plain_topics = {}, set(), set()
+        return scan
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which then verifies alone
+        return f"{type(exc).__name__}: {exc}"
+
+
+def main() -> None:
+    """The worker process (``python -c "from infra.verify_fast import main; main()"``): a job as JSON on
+    stdin, the pickled result on stdout."""
+    import json
+    import pickle
+    import sys
+
+    result = worker(json.loads(sys.stdin.read()))
+    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
