@@ -21,6 +21,12 @@ guard method (``Ledger._decide`` is called as is, over streams kept in memory) â
   recorded, completely or partly. A failed flush records nothing of that flush (one transaction) but the
   earlier flushes stay: restart the (deterministic) import on a fresh database.
 
+On a store that held no event when the session started (an import into a fresh database, as the profiles
+do), "does this stream exist?" and "is this number taken?" are answered from what the session itself recorded,
+without a query per new stream or claimed number: nothing else can be there, since a concurrent writer is not
+supported (below), and a stream or number a concurrent writer took anyway still makes the flush fail on the
+store's keys, as a number taken between a command's check and its flush always did.
+
 A refused command raises its ``LedgerError`` and records nothing; the session stays usable (aggregates that
 the failed command touched are rebuilt from the store and this session's unflushed events). A bulk import is the
 only writer of its streams while it runs: a concurrent write to one of them makes a later flush fail
@@ -80,6 +86,8 @@ class BulkSession:
         self._pending: list[Any] = []  # events not yet saved, in execution order
         self._claims: list[tuple[str, str, str]] = []  # their claims
         self._claimed: set[tuple[str, str]] = set()  # every claim of this session
+        self._empty_store = not (ledger.recorder.max_notification_id() or 0)  # nothing recorded before this session
+        self._written: set[UUID] = set()  # every stream this session recorded events in (flushed or not)
         self._counters: dict[tuple[str, str], int] = {}
         self._touched: list[Any] = []
         self._calendar_key: tuple[int, int] | None = None
@@ -145,6 +153,7 @@ class BulkSession:
         self._pending.extend(ev for _, ev in pending)
         self._claims.extend(claims)
         self._claimed.update((scope, value) for scope, value, _ in claims)
+        self._written.update(ev.originator_id for _, ev in pending)
         if counter is not None:
             self._counters[counter] += 1
         self.commands += 1
@@ -167,11 +176,11 @@ class BulkSession:
         key = (field, prefix)
         recorder: Any = self.ledger.recorder
         if key not in self._counters:
-            self._counters[key] = recorder.count_claims(field, prefix)
+            self._counters[key] = 0 if self._empty_store else recorder.count_claims(field, prefix)
         expected = format_number(spec.event, prefix, self._counters[key] + 1)
         given = data.get(field)
         if given and given != expected:
-            if (field, given) in self._claimed or recorder.claim_owner(field, given):
+            if (field, given) in self._claimed or (not self._empty_store and recorder.claim_owner(field, given)):
                 raise errors.DuplicateDocNumber(f"{given} is already used")
             raise errors.ValidationFailed(f"{field} is gapless per bureau and year: the next is {expected}")
         return {**data, field: expected}, key
@@ -180,7 +189,7 @@ class BulkSession:
         seen: set[tuple[str, str]] = set()
         for scope, value, _ in claims:
             taken = (scope, value) in self._claimed or (scope, value) in seen
-            if not taken and scope not in AUTO_NUMBERED:  # auto numbers come from counters started at the store
+            if not taken and scope not in AUTO_NUMBERED and not self._empty_store:  # auto numbers: counters above
                 taken = bool(self.ledger.recorder.claim_owner(scope, value))  # type: ignore[attr-defined]
             if taken:
                 raise errors.DuplicateDocNumber(f"{value} is already used ({scope})")
@@ -241,10 +250,13 @@ class BulkSession:
         """The cached aggregate, ``_ABSENT`` if known not to exist, or loaded from the store."""
         agg = self._cache.get(stream_id)
         if agg is None:
-            try:
-                agg = self.ledger.repository.get(stream_id)
-            except AggregateNotFoundError:
+            if self._empty_store and stream_id not in self._written:  # the store holds only what we wrote
                 agg = _ABSENT
+            else:
+                try:
+                    agg = self.ledger.repository.get(stream_id)
+                except AggregateNotFoundError:
+                    agg = _ABSENT
             self._cache[stream_id] = agg
         else:
             self._cache.move_to_end(stream_id)
