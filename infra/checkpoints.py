@@ -57,10 +57,7 @@ def make_checkpoint(ledger: Any) -> dict[str, Any] | None:
         last, version = current.last, current.version
     except Exception:  # noqa: BLE001 - no checkpoint yet
         last, version = None, 0
-    tree, to_position = Frontier(), 0
-    for stored, digest in leaves(ledger):
-        tree.append(bytes.fromhex(digest) if digest else b"")
-        to_position = stored.id
+    tree, to_position = _tree(ledger, last)
     if tree.size == 0 or (last and tree.size <= last["tree_size"]):
         return None
     public = signing.public_hex(key)
@@ -73,4 +70,33 @@ def make_checkpoint(ledger: Any) -> dict[str, Any] | None:
     meta = {"stream_id": str(stream), "expected_version": version, "occurred_at": now.isoformat(),
             "idempotency_key": f"checkpoint:{ledger.settings.bureau}:{data['seq']}"}
     ledger.execute("recordCheckpoint", data, meta, {**SYSTEM, "org_id": ledger.settings.bureau}, now=now)
+    _TREES[_tree_key(ledger)] = (to_position, tree)
     return data
+
+
+# the tree of the last checkpoint this process made, per database: the next one reads only the events after it
+_TREES: dict[tuple[str, str], tuple[int, Frontier]] = {}
+
+
+def _tree_key(ledger: Any) -> tuple[str, str]:
+    return ledger.settings.database_url, ledger.settings.bureau
+
+
+def _tree(ledger: Any, last: dict[str, Any] | None) -> tuple[Frontier, int]:
+    """The Merkle tree over the whole log (recorded event hashes in log order, the empty leaf for an event
+    without one) and the last position in it; from the tree of the last checkpoint when this process made it
+    and it still gives that checkpoint's signed root, else from the first event."""
+    from infra.verify_fast import snapshot
+
+    cached = _TREES.get(_tree_key(ledger))
+    tree, after = Frontier(), 0
+    if last and cached and cached[0] == last.get("to_position") and cached[1].size == last.get("tree_size") \
+            and cached[1].root().hex() == last.get("merkle_root"):
+        tree, after = cached[1].copy(), cached[0]
+    with snapshot(ledger) as (source, _):
+        scan = source.leaf_range(after, None)
+    blob, odd = scan.leaves(), scan.odd_leaves
+    for start in range(0, scan.count, 1 << 16):
+        chunk = [odd.get(i, blob[i * 32:i * 32 + 32]) for i in range(start, min(scan.count, start + (1 << 16)))]
+        tree.extend(chunk)
+    return tree, (scan.position if scan.count else after)

@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra import signing
 from infra.checkpoints import checkpoint_hash, signed_body
 from infra.merkle import Frontier
-from infra.verify_fast import BATCH, PostgresSource, Scan, SQLiteSource, scan_range
+from infra.verify_fast import BATCH, Scan, scan_range, snapshot
 
 PARALLEL_MIN_EVENTS = int(os.environ.get("SVLEDGER_VERIFY_PARALLEL_MIN", "200000"))  # below this a worker process costs more than it saves
 WORKERS_ENV = "SVLEDGER_VERIFY_WORKERS"
@@ -58,7 +57,7 @@ class Report:
 def verify(ledger: Any, *, start: int = 0, stop: int | None = None,
            progress: Callable[[int, int], None] | None = None, max_problems: int = 20,
            public_key: str | None = None, workers: int | None = None) -> Report:
-    with _snapshot(ledger) as (source, spec):
+    with snapshot(ledger) as (source, spec):
         return _verify(source, spec, start=start, stop=stop, progress=progress, max_problems=max_problems,
                        public_key=public_key, workers=_workers() if workers is None else workers)
 
@@ -68,27 +67,6 @@ def _workers() -> int:
         return max(1, int(os.environ.get(WORKERS_ENV, "")))
     except ValueError:
         return 2 if (os.cpu_count() or 1) >= 2 else 1
-
-
-@contextmanager
-def _snapshot(ledger: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
-    recorder, settings = ledger.recorder, ledger.settings
-    table = recorder.events_table_name
-    if settings.is_postgres:
-        with recorder.datastore.get_connection() as conn:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try:
-                yield PostgresSource(conn, table), {"backend": "postgres", "url": settings.database_url,
-                                                    "table": table}
-            finally:
-                if not conn.closed:
-                    conn.execute("ROLLBACK")
-        return
-    with recorder.datastore.transaction(commit=False) as cursor:
-        path = settings.sqlite_path
-        shareable = path not in (":memory:", "") and not path.startswith("file:") and os.path.exists(path)
-        yield SQLiteSource(getattr(cursor, "sqlite_cursor", cursor).connection, table), {"backend": "sqlite", "path": os.path.abspath(path)
-                                                       if shareable else None, "table": table}
 
 
 def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
@@ -198,7 +176,7 @@ def _roots(source: Any, scan: Scan, start: int, checkpoints: list[tuple[int, dic
         return {}
     leaves, odd = scan.leaves(), scan.odd_leaves
     if start > 0:  # the leaves before the range: recorded hashes, in log order
-        before = source.prefix_leaves(start)
+        before = source.leaf_range(0, start)
         shift = before.count
         leaves, odd = before.leaves() + leaves, {**before.odd_leaves, **{i + shift: v for i, v in odd.items()}}
     total = len(leaves) // 32

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -273,14 +275,15 @@ class SQLiteSource:
         return self._cursor().execute(f"SELECT rowid, state FROM {self.table} WHERE topic = ? AND rowid <= ? "
                                       "ORDER BY rowid", (CHECKPOINT_TOPIC, upto)).fetchall()
 
-    def prefix_leaves(self, upto: int) -> Scan:
-        """The recorded hashes of the events at positions <= ``upto``, in log order, as Merkle leaves."""
+    def leaf_range(self, after: int, upto: int | None) -> Scan:
+        """The recorded hashes of the events at positions ``after < p <= upto``, in log order, as Merkle
+        leaves (``Scan.leaves``; a missing one is the empty leaf), without reading the events' bodies."""
         scan = Scan(lookup=self.lookup)
         cur = self._cursor()
         cur.execute(f"SELECT e.rowid, e.originator_id, e.originator_version, h.stream_id, h.version, "
                     f"h.event_hash FROM {self.table} e LEFT JOIN event_hashes h ON h.rowid = e.rowid "
-                    "WHERE e.rowid <= ? ORDER BY e.rowid", (upto,))
-        _prefix(scan, iter(lambda: cur.fetchmany(BATCH), []))
+                    "WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid", (after, END if upto is None else upto))
+        _leaves_only(scan, iter(lambda: cur.fetchmany(BATCH), []))
         return scan
 
 
@@ -339,7 +342,7 @@ class PostgresSource:
             "ORDER BY notification_id", (CHECKPOINT_TOPIC, upto)).fetchall()
         return [(p, bytes(s) if s is not None else None) for p, s in rows]
 
-    def prefix_leaves(self, upto: int) -> Scan:
+    def leaf_range(self, after: int, upto: int | None) -> Scan:
         scan = Scan(lookup=self.lookup)
         cur = self._cursor()
         sql = (f"SELECT e.notification_id, e.originator_id::text, e.originator_version, h.stream_id, h.version, "
@@ -347,8 +350,7 @@ class PostgresSource:
                "AND h.version = e.originator_version WHERE e.notification_id > %s AND e.notification_id <= %s "
                "ORDER BY e.notification_id LIMIT %s")
 
-        def batches() -> Iterator[list[tuple[Any, ...]]]:
-            after = 0
+        def batches(after: int, upto: int) -> Iterator[list[tuple[Any, ...]]]:
             while True:
                 rows = cur.execute(sql, (after, upto, BATCH * 5), prepare=True).fetchall()
                 if rows:
@@ -357,11 +359,11 @@ class PostgresSource:
                     return
                 after = rows[-1][0]
 
-        _prefix(scan, batches())
+        _leaves_only(scan, batches(after, END if upto is None else upto))
         return scan
 
 
-def _prefix(scan: Scan, batches: Any) -> None:
+def _leaves_only(scan: Scan, batches: Any) -> None:
     """Leaves only: the recorded hash of each event (by key), nothing recomputed."""
     for rows in batches:
         for pos, oid, version, hsid, hver, digest in rows:
@@ -392,6 +394,30 @@ def scan_range(source: Any, after: int, upto: int | None, *, prior: dict[str, tu
         if len(scan.problems) >= max_problems:
             break
     return scan
+
+
+@contextmanager
+def snapshot(ledger: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A source over one consistent snapshot of the ledger's database (SQLite: a read transaction on the
+    ledger's connection; PostgreSQL: a REPEATABLE READ, READ ONLY transaction on a pooled connection) and
+    what a worker process needs to read the same rows."""
+    recorder, settings = ledger.recorder, ledger.settings
+    table = recorder.events_table_name
+    if settings.is_postgres:
+        with recorder.datastore.get_connection() as conn:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield PostgresSource(conn, table), {"backend": "postgres", "url": settings.database_url,
+                                                    "table": table}
+            finally:
+                if not conn.closed:
+                    conn.execute("ROLLBACK")
+        return
+    with recorder.datastore.transaction(commit=False) as cursor:
+        path = settings.sqlite_path
+        shareable = path not in (":memory:", "") and not path.startswith("file:") and os.path.exists(path)
+        yield SQLiteSource(getattr(cursor, "sqlite_cursor", cursor).connection, table), {
+            "backend": "sqlite", "path": os.path.abspath(path) if shareable else None, "table": table}
 
 
 # --- worker process ------------------------------------------------------------------------------------------

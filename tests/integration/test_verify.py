@@ -110,3 +110,131 @@ def test_rewriting_an_event_and_its_whole_chain_is_caught_by_the_signed_checkpoi
     assert not report.ok
     assert all("checkpoint" in p["why"] for p in report.problems)
     assert report.problems[0]["position"] == 40  # the checkpoint event's position
+
+
+# --- ranges, the second process, PostgreSQL ------------------------------------------------------------------
+
+def problems(report) -> list[tuple]:
+    return [(p["position"], p["stream_id"], p["version"], p["why"]) for p in report.problems]
+
+
+@pytest.fixture
+def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Split even the small test logs over this process and a worker process."""
+    import infra.verify
+
+    monkeypatch.setattr(infra.verify, "PARALLEL_MIN_EVENTS", 0)
+
+
+def test_two_processes_give_the_one_pass_report(sqlite_ledger: Ledger, two_processes: None, tmp_path) -> None:
+    from infra.checkpoints import make_checkpoint
+
+    sqlite_ledger.settings.__dict__["signing_key"] = str(tmp_path / "signing.key")
+    make_checkpoint(sqlite_ledger)
+    record_sample_clue(sqlite_ledger, start=datetime.now(CST).replace(microsecond=0) - timedelta(hours=2))
+    report = verify(sqlite_ledger, workers=2)
+    assert report.ok and report.processes == 2 and report.checked == 53 and report.checkpoints == 1
+    assert report.streams == verify(sqlite_ledger, workers=1).streams
+    for statements in (["UPDATE stored_events SET state = state || x'20' WHERE rowid = 31"],  # in the worker's half
+                       ["DELETE FROM stored_events WHERE rowid = 12"],                       # in this process's half
+                       ["DELETE FROM stored_events WHERE rowid > 45"]):
+        conn = sqlite3.connect(sqlite_ledger.settings.sqlite_path)
+        backup = conn.execute("SELECT rowid, * FROM stored_events").fetchall()
+        conn.close()
+        tamper(sqlite_ledger, *statements)
+        split, alone = verify(sqlite_ledger, workers=2), verify(sqlite_ledger, workers=1)
+        assert not split.ok and problems(split) == problems(alone)
+        with sqlite3.connect(sqlite_ledger.settings.sqlite_path) as conn:  # put the rows back, triggers too
+            conn.execute("DELETE FROM stored_events")
+            conn.executemany("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+                             "VALUES (?, ?, ?, ?, ?)", backup)
+        Ledger(sqlite_ledger.settings).close()  # recreates the triggers
+        assert verify(sqlite_ledger, workers=2).ok
+
+
+def test_a_range_is_checked_from_the_recorded_chain_before_it(sqlite_ledger: Ledger) -> None:
+    assert verify(sqlite_ledger, start=10, stop=30).ok and verify(sqlite_ledger, start=10, stop=30).checked == 20
+    assert verify(sqlite_ledger, start=38).checked == 1 and verify(sqlite_ledger, start=39).checked == 0
+    tamper(sqlite_ledger, "UPDATE stored_events SET state = state || x'20' WHERE rowid = 5",
+           "UPDATE stored_events SET state = state || x'20' WHERE rowid = 25")
+    assert problems(verify(sqlite_ledger, start=10, stop=30))[0][0] == 25
+    assert verify(sqlite_ledger, start=0, stop=4).ok and verify(sqlite_ledger, start=25).ok
+    assert [p[0] for p in problems(verify(sqlite_ledger))] == [5, 25]
+
+
+def test_a_range_checks_the_checkpoints_recorded_in_it(sqlite_ledger: Ledger, tmp_path) -> None:
+    from infra.checkpoints import make_checkpoint
+
+    sqlite_ledger.settings.__dict__["signing_key"] = str(tmp_path / "signing.key")
+    make_checkpoint(sqlite_ledger)  # position 40, over the first 39 events
+    record_sample_clue(sqlite_ledger, start=datetime.now(CST).replace(microsecond=0) - timedelta(hours=2))
+    make_checkpoint(sqlite_ledger)  # position 54, over 53 events
+    assert verify(sqlite_ledger, stop=20).ok and verify(sqlite_ledger, stop=20).checkpoints == 0
+    for start, stop, count in ((0, 45, 1), (30, 45, 1), (45, None, 1), (39, None, 2), (0, None, 2)):
+        report = verify(sqlite_ledger, start=start, stop=stop)
+        assert report.ok and report.checkpoints == count, (start, stop, report.problems)
+    tamper(sqlite_ledger, "DROP TRIGGER event_hashes_no_update",
+           "UPDATE event_hashes SET event_hash = upper(event_hash) WHERE rowid = 3")
+    report = verify(sqlite_ledger, start=45)  # upper-case hex is the same leaf: the roots still hold
+    assert report.ok
+    tamper_recorded = "UPDATE event_hashes SET event_hash = '" + "0" * 64 + "' WHERE rowid = 3"
+    with sqlite3.connect(sqlite_ledger.settings.sqlite_path) as conn:
+        conn.execute(tamper_recorded)
+    report = verify(sqlite_ledger, start=45)  # before the range: only the checkpoint's root shows it
+    assert [p["position"] for p in report.problems] == [54] and "Merkle root" in report.problems[0]["why"]
+
+
+def test_tampering_is_found_on_postgres(tmp_path, database_url: str) -> None:
+    if not database_url.startswith("postgres"):
+        pytest.skip("the SQLite cases are above")
+    import psycopg
+
+    import infra.verify
+
+    ledger = Ledger(Settings(database_url=database_url))
+    try:
+        start = datetime.now(CST).replace(microsecond=0) - timedelta(hours=5)
+        for i in range(3):
+            record_sample_clue(ledger, start=start + timedelta(seconds=i))
+        ledger.settings.__dict__["signing_key"] = str(tmp_path / "signing.key")
+        from infra.checkpoints import make_checkpoint
+
+        make_checkpoint(ledger)
+        old = infra.verify.PARALLEL_MIN_EVENTS
+        infra.verify.PARALLEL_MIN_EVENTS = 0
+        try:
+            report = verify(ledger, workers=2)
+            assert report.ok and report.processes == 2 and report.checked == 40 and report.checkpoints == 1
+            table = ledger.recorder.events_table_name
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+                conn.execute(f"UPDATE {table} SET state = state || '\\x20'::bytea WHERE notification_id = 30")
+            split, alone = verify(ledger, workers=2), verify(ledger, workers=1)
+            assert problems(split) == problems(alone) and split.problems[0]["position"] == 30
+            assert "altered" in split.problems[0]["why"]
+            assert verify(ledger, start=0, stop=29).ok and not verify(ledger, start=29, stop=31).ok
+        finally:
+            infra.verify.PARALLEL_MIN_EVENTS = old
+    finally:
+        ledger.close()
+
+
+def test_a_checkpoint_made_from_the_last_ones_tree_has_the_root_of_the_whole_log(sqlite_ledger: Ledger,
+                                                                                 tmp_path) -> None:
+    import infra.checkpoints
+    from infra.checkpoints import _tree, make_checkpoint
+    from infra.merkle import root_of
+
+    sqlite_ledger.settings.__dict__["signing_key"] = str(tmp_path / "signing.key")
+    first = make_checkpoint(sqlite_ledger)
+    record_sample_clue(sqlite_ledger, start=datetime.now(CST).replace(microsecond=0) - timedelta(hours=2))
+    second = make_checkpoint(sqlite_ledger)  # from the first one's tree: reads only the 14 events after it
+    assert (first["tree_size"], second["tree_size"]) == (39, 53)
+    with sqlite3.connect(sqlite_ledger.settings.sqlite_path) as conn:
+        hashes = [bytes.fromhex(h) for (h,) in conn.execute("SELECT h.event_hash FROM stored_events e JOIN "
+                                                             "event_hashes h ON h.rowid = e.rowid ORDER BY e.rowid")]
+    assert second["merkle_root"] == root_of(hashes[:53]).hex()
+    infra.checkpoints._TREES.clear()
+    tree, position = _tree(sqlite_ledger, None)
+    assert (tree.size, position, tree.root()) == (54, 54, root_of(hashes))
+    assert verify(sqlite_ledger).ok and verify(sqlite_ledger).checkpoints == 2
