@@ -20,19 +20,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import append_many, append_one, catch_up, graphql_history, pending, scale, verify_rate
+from bench import (append_many, append_one, bulk_import, catch_up, graphql_history, pending, relay_rate, scale,
+                   verify_rate)
 from bench.common import Config, failed
 from bench.machine import machine_facts
 
 ORDER = ("append_1", "append_16", "bulk_import", "catch_up", "graphql_history", "relay", "verify", "scale")
 MEASURES: dict[str, Callable[[Config], dict[str, Any]]] = {
+    **{name: (lambda cfg, name=name: pending.run(name)) for name in pending.PENDING},
     "append_1": append_one.run,
     "append_16": append_many.run,
     "catch_up": catch_up.run,
     "scale": scale.run,
     "verify": verify_rate.run,
     "graphql_history": graphql_history.run,
-    **{name: (lambda cfg, name=name: pending.run(name)) for name in pending.PENDING},
+    "bulk_import": bulk_import.run,
+    "relay": relay_rate.run,
 }
 
 
@@ -46,7 +49,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--set", action="append", default=[], metavar="KEY=N",
                    help="override a size: append_seconds, append_clues, append16_clues, catch_up_events, "
                         "catch_up_real, scale_small, scale_large, scale_clues, scale_reads, graphql_clues, "
-                        "graphql_reads")
+                        "graphql_reads, bulk_events, relay_clues, relay_latency_samples, relay_latency_rate")
     p.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     return p.parse_args(argv)
 
@@ -72,7 +75,11 @@ def table(rows: list[dict[str, Any]], markdown: bool = False) -> str:
                      "scale": lambda: f"{r['large_events']:,} vs {r['small_events']:,} events",
                      "graphql_history": lambda: f"p50 {r['ours_p50_ms']} ms, p99 {r['ours_p99_ms']} ms",
                      "verify": lambda: f"{r['events']:,} events written by the command layer",
-                     "append_1": lambda: f"p50 {r['ours_p50_ms']} ms vs {r['baseline_p50_ms']} ms"}
+                     "append_1": lambda: f"p50 {r['ours_p50_ms']} ms vs {r['baseline_p50_ms']} ms",
+                     "bulk_import": lambda: f"{r['events']:,} events (scale profile) vs COPY of the same rows",
+                     "relay": lambda: f"{r['messages']:,} messages; commit -> topic p50 {r['commit_to_topic_p50_ms']} ms, "
+                                      f"p99 {r['commit_to_topic_p99_ms']} ms ({r['latency_samples']} samples, "
+                                      f"{r['latency_missing']} missing)"}
             note = notes.get(r["name"], lambda: "")()
         else:
             note = r.get("note") or r.get("error", "")

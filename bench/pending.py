@@ -29,20 +29,9 @@ def _module(*names: str) -> str | None:
     return None
 
 
-def _scale_profile() -> bool:
-    try:
-        from infra.demo import PROFILES
-    except Exception:  # noqa: BLE001
-        return False
-    return "scale" in PROFILES
-
-
-PENDING: dict[str, dict[str, Any]] = {
-    "bulk_import": {"needs": "`svledger demo --profile scale` (bulk import path)", "target": "ratio >= 0.5",
-                    "unit": "events/s", "probe": _scale_profile},
-    "relay": {"needs": "the Kafka relay and the test broker", "target": "ratio >= 0.8; commit -> topic p99 <= 500 ms",
-              "unit": "events/s", "probe": lambda: _module("infra.relay", "relay", "infra.kafka_relay") is not None},
-}
+# name -> {"needs", "target", "unit", "probe"}. Empty since ``bulk_import`` (bench.bulk_import) and ``relay``
+# (bench.relay_rate) are measured; a measure whose part is missing goes here until it can be written.
+PENDING: dict[str, dict[str, Any]] = {}
 
 
 def run(name: str) -> dict[str, Any]:
