@@ -29,7 +29,8 @@ log = logging.getLogger("svledger.api")
 def create_app(settings: ApiSettings | None = None) -> Starlette:
     settings = settings or ApiSettings.from_env()
     metrics = Metrics()
-    graphql = LedgerGraphQL(build_schema(settings), graphiql=settings.graphiql)
+    schema = build_schema(settings)
+    graphql = LedgerGraphQL(schema, graphiql=settings.graphiql)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -51,5 +52,5 @@ def create_app(settings: ApiSettings | None = None) -> Starlette:
     routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_endpoint),
               Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-    app.state.settings = settings
+    app.state.settings, app.state.schema = settings, schema
     return app

@@ -58,19 +58,23 @@ def complexity_rule(max_cost: int) -> type[ValidationRule]:
     return ComplexityLimit
 
 
-def schema_limits(settings: ApiSettings | None) -> list[Callable[[], SchemaExtension]]:
-    """Extension factories (a fresh extension per request)."""
+def validation_rules(settings: ApiSettings | None) -> list[type[ValidationRule]]:
+    """The document rules (depth, complexity, aliases; introspection when switched off), built once per
+    schema: every request validates against the same rule classes, so ``ValidationCache`` hits."""
     s = settings
-    rule = complexity_rule(s.max_complexity if s else 5000)
-    extensions: list[Callable[[], SchemaExtension]] = [
-        partial(QueryDepthLimiter, max_depth=s.max_depth if s else 10),
-        partial(AddValidationRules, [rule]),
-        partial(MaxAliasesLimiter, max_alias_count=s.max_aliases if s else 30),
-        partial(MaxTokensLimiter, max_token_count=s.max_tokens if s else 5000),
-    ]
+    rules = [*QueryDepthLimiter(max_depth=s.max_depth if s else 10).validation_rules,
+             complexity_rule(s.max_complexity if s else 5000),
+             *MaxAliasesLimiter(max_alias_count=s.max_aliases if s else 30).validation_rules]
     if s is not None and not s.introspection:
-        extensions.append(DisableIntrospection)
-    return extensions
+        rules.extend(DisableIntrospection().validation_rules)
+    return rules
+
+
+def schema_limits(settings: ApiSettings | None) -> list[Callable[[], SchemaExtension]]:
+    """Extension factories (a fresh extension per request, the same rule classes for all of them)."""
+    rules = validation_rules(settings)
+    return [partial(MaxTokensLimiter, max_token_count=settings.max_tokens if settings else 5000),
+            partial(AddValidationRules, rules)]
 
 
 class BodyLimit:

@@ -12,10 +12,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
 from strawberry.types import ExecutionContext
 
 from api.config import ApiSettings
+from api.documents import DocumentCache, Documents
 from api.errors import CodedErrors, log_errors
 from api.limits import schema_limits
 from api.mutations import build_mutation
@@ -34,13 +34,18 @@ class Query(ClueQueries, AuditQueries, NoticeQueries, RegistryQueries, StatsQuer
 
 
 class LedgerSchema(strawberry.Schema):
+    documents: Documents  # parsed and validated documents of this schema
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         log_errors(errors)  # refusals are expected: no tracebacks in the log for them
 
 
-def build_schema(settings: ApiSettings | None = None) -> strawberry.Schema:
-    return LedgerSchema(query=Query, mutation=build_mutation(), subscription=Subscription,
-                        extensions=[CodedErrors, *schema_limits(settings), partial(ValidationCache, maxsize=256)])
+def build_schema(settings: ApiSettings | None = None) -> LedgerSchema:
+    documents = Documents()  # each distinct document is parsed and validated once per process
+    schema = LedgerSchema(query=Query, mutation=build_mutation(), subscription=Subscription,
+                          extensions=[CodedErrors, *schema_limits(settings), partial(DocumentCache, documents)])
+    schema.documents = documents
+    return schema
 
 
 def sdl() -> str:

@@ -132,3 +132,26 @@ def test_get_queries_health_and_metrics(api: Api) -> None:
     assert 'svledger_events_appended_total{stream_type="Clue"} 1.0' in text
     assert 'svledger_projection_lag_events{read_model="clue_list"} 0.0' in text
     assert 'svledger_http_request_duration_seconds_count{method="POST",path="/graphql",status="200"}' in text
+
+
+def test_documents_are_parsed_and_validated_once_and_limits_still_hold(api: Api) -> None:
+    documents = api.client.app.state.schema.documents  # type: ignore[attr-defined]
+    clue = record_sample_clue(api.ledger)
+    api.catch_up()
+    trail = "query($id: ID!) { auditTrail(clueId: $id) { version eventType } }"
+    first = api.data(trail, {"id": str(clue)}, role="auditor")["auditTrail"]
+    parsed, validated = documents.parsed, documents.validated
+    for role in ("auditor", "supervisor", "supervision_staff"):
+        assert api.data(trail, {"id": str(clue)}, role=role)["auditTrail"] == first
+    assert (documents.parsed, documents.validated) == (parsed, validated)  # cache hits, whoever asks
+    deep = "query($id: ID!) { auditTrail(clueId: $id) { " + "target { correctedBy { " * 5 + "version" + " } }" * 5 + " } }"
+    wide = "{ " + " ".join(f"c{i}: clues(first: 100) {{ nodes {{ id status notices {{ id status }} }} }}"
+                           for i in range(10)) + " }"
+    aliases = "{ " + " ".join(f"a{i}: agencies {{ id }}" for i in range(40)) + " }"
+    for _ in range(2):  # the second time from the cache: refused all the same
+        assert api.code(deep, {"id": str(clue)}) == "QUERY_TOO_DEEP"
+        assert api.code(wide) == "QUERY_TOO_COMPLEX"
+        assert api.code(aliases) == "QUERY_TOO_COMPLEX"
+        assert api.code("{ agencies { id ") == "GRAPHQL_PARSE_FAILED"
+        assert api.code("{ " + "agencies { id } " * 2000 + "}") == "QUERY_TOO_COMPLEX"  # max tokens
+    assert documents.validated == validated + 3
