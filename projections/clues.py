@@ -4,11 +4,12 @@ by the domain's own precedence rule (``domain.lifecycle.display_status``) over t
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
 from domain.lifecycle import display_status
-from projections.base import Projection
+from projections.base import Projection, Rows
 from projections.db import Tx
 from projections.events import LoggedEvent
 
@@ -36,24 +37,29 @@ class ClueList(Projection):
     )
 
     def begin_batch(self, tx: Tx) -> None:
-        self.rows: dict[str, dict[str, Any]] = {}
+        self.table = Rows(self.t("clue_list"), COLUMNS)
+        self.rows = self.table.rows  # stream_id -> row (agencies and parts decoded)
+        self.restatus: set[str] = set()  # rows whose status is computed again at the end of the batch
+
+    def prefetch(self, tx: Tx, events: Sequence[LoggedEvent]) -> None:
+        self.table.load(tx, {ev.stream_id for ev in events if ev.stream_type == "Clue" or ev.event_type == "ClueReceived"})
+        for row in self.rows.values():
+            _load(row)
 
     def end_batch(self, tx: Tx) -> None:
-        table = self.t("clue_list")
-        cols = ", ".join(COLUMNS)
-        marks = ", ".join("?" for _ in COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-        tx.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT (stream_id) DO UPDATE SET {updates}",
-                       [_values(_dump(row)) for row in self.rows.values()])
+        for stream_id in self.restatus:
+            row = self.rows[stream_id]
+            row["status"] = status_of(row["parts"])
+        self.table.flush(tx, _dumped)
 
     def row(self, tx: Tx, stream_id: str) -> dict[str, Any] | None:
-        if stream_id not in self.rows:
-            rows = tx.execute(f"SELECT {', '.join(COLUMNS)} FROM {self.t('clue_list')} WHERE stream_id = ?",
-                              (stream_id,))
-            if not rows:
-                return None
-            self.rows[stream_id] = _load(dict(zip(COLUMNS, rows[0])))
-        return self.rows[stream_id]
+        found = self.rows.get(stream_id)
+        if found is None and stream_id not in self.table.missing:  # not prefetched (a handler called directly)
+            self.table.load(tx, (stream_id,))
+            found = self.rows.get(stream_id)
+            if found is not None:
+                _load(found)
+        return found
 
     def on_ClueReceived(self, tx: Tx, ev: LoggedEvent) -> None:
         self.rows[ev.stream_id] = {
@@ -94,7 +100,7 @@ class ClueList(Projection):
             row["case_no"], row["lead"] = data["case_no"], data["lead_user_id"]
         if kind == "FindingRecorded":
             row["agencies"] = list(dict.fromkeys([*row["agencies"], *data.get("responsible_agency_ids", [])]))
-        row["status"] = status_of(parts)
+        self.restatus.add(ev.stream_id)  # status_of(parts) once per row and batch, from its final parts
         row["version"], row["updated_us"] = ev.version, ev.recorded_us
 
 
@@ -105,13 +111,14 @@ def status_of(parts: dict[str, Any]) -> str:
     return display_status(shape)
 
 
-def _values(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row[c] for c in COLUMNS)
-
-
-def _dump(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "agencies": json.dumps(row["agencies"], ensure_ascii=False), "parts": json.dumps(row["parts"])}
+def _dumped(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The row's column values as stored (agencies and parts as JSON text), in ``COLUMNS`` order."""
+    return (row["stream_id"], row["bureau"], row["clue_no"], row["channel"], row["summary"],
+            json.dumps(row["agencies"], ensure_ascii=False), row["received_us"], row["status"], row["lead"],
+            row["case_no"], row["closure_type"], json.dumps(row["parts"]), row["version"], row["updated_us"])
 
 
 def _load(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "agencies": json.loads(row["agencies"]), "parts": json.loads(row["parts"])}
+    """Decode a stored row's JSON columns in place."""
+    row["agencies"], row["parts"] = json.loads(row["agencies"]), json.loads(row["parts"])
+    return row

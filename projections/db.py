@@ -1,18 +1,31 @@
 """A thin connection to the read-model database (the same database as the events).
 
-SQL is written with ``?`` placeholders; on PostgreSQL they become ``%s``. One transaction per batch.
-"""
+SQL is written with ``?`` placeholders; on PostgreSQL they become ``%s`` (converted once per statement
+text, then cached). One transaction per batch, one cursor per transaction. Besides single statements a
+transaction writes whole tables at once: ``insert_rows`` (COPY on PostgreSQL, ``executemany`` on SQLite),
+``update_rows`` (one pipelined ``executemany``) and reads many keys with ``select_keys`` (one
+``= ANY(?)`` query on PostgreSQL, ``IN (…)`` chunks on SQLite)."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import psycopg
 
 from infra.settings import Settings
+
+SQLITE_IN_CHUNK = 500  # host parameters per ``IN (…)`` on SQLite (well under its limit)
+COPY_FROM_ROWS = 64  # fewer rows go in one pipelined executemany (one round trip; COPY takes two)
+
+
+@lru_cache(maxsize=4096)
+def pg_sql(statement: str) -> str:
+    """``?`` → ``%s`` (and a literal ``%`` → ``%%``), once per distinct statement text."""
+    return statement.replace("%", "%%").replace("?", "%s")
 
 
 class ReadDb:
@@ -37,14 +50,18 @@ class ReadDb:
             self._conn = None
 
     def sql(self, statement: str) -> str:
-        return statement.replace("%", "%%").replace("?", "%s") if self.is_postgres else statement
+        return pg_sql(statement) if self.is_postgres else statement
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         conn = self.connect()
         if self.is_postgres:
             with conn.transaction():
-                yield Tx(self, conn)
+                tx = Tx(self, conn)
+                try:
+                    yield tx
+                finally:
+                    tx.close()
         else:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -58,7 +75,7 @@ class ReadDb:
         conn = self.connect()
         if self.is_postgres:
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute(self.sql(statement), params)
+                cur.execute(pg_sql(statement), params)
                 return cur.fetchall() if cur.description else []
         return conn.execute(statement, params).fetchall()
 
@@ -66,7 +83,7 @@ class ReadDb:
         conn = self.connect()
         if self.is_postgres:
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute(self.sql(statement), params)
+                cur.execute(pg_sql(statement), params)
                 names = [d.name for d in cur.description]
                 return [dict(zip(names, row)) for row in cur.fetchall()]
         cur = conn.execute(statement, params)
@@ -79,20 +96,67 @@ class Tx:
 
     def __init__(self, db: ReadDb, conn: Any) -> None:
         self.db, self.conn = db, conn
+        self.is_postgres = db.is_postgres
+        self._cur: Any = None
+
+    @property
+    def cursor(self) -> Any:
+        if self._cur is None:
+            self._cur = self.conn.cursor()
+        return self._cur
+
+    def close(self) -> None:
+        if self._cur is not None and self.is_postgres:
+            self._cur.close()
+        self._cur = None
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        if self.db.is_postgres:
-            with self.conn.cursor() as cur:
-                cur.execute(self.db.sql(statement), params)
-                return cur.fetchall() if cur.description else []
+        if self.is_postgres:
+            cur = self.cursor
+            cur.execute(pg_sql(statement), params)
+            return cur.fetchall() if cur.description else []
         return self.conn.execute(statement, params).fetchall()
 
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        rows = list(rows)
+        rows = rows if isinstance(rows, list) else list(rows)
         if not rows:
             return
-        if self.db.is_postgres:
-            with self.conn.cursor() as cur:
-                cur.executemany(self.db.sql(statement), rows)
+        if self.is_postgres:
+            self.cursor.executemany(pg_sql(statement), rows)  # pipelined by psycopg: one round trip
         else:
             self.conn.executemany(statement, rows)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Plain INSERT of many rows (a duplicate key fails the batch, as a single INSERT would)."""
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return
+        if self.is_postgres and len(rows) >= COPY_FROM_ROWS:
+            with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        else:
+            self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                             rows)
+
+    def update_rows(self, table: str, key: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """``UPDATE table SET columns… WHERE key = ?`` for each row: ``(*values of columns, key value)``."""
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        self.executemany(f"UPDATE {table} SET {sets} WHERE {key} = ?", rows)
+
+    def select_keys(self, table: str, key: str, columns: Sequence[str], keys: Iterable[Any]) -> list[tuple[Any, ...]]:
+        """The rows of ``table`` whose ``key`` is one of ``keys`` (``columns`` in that order), in one query
+        on PostgreSQL and in chunks on SQLite."""
+        keys = list(keys)
+        if not keys:
+            return []
+        cols = ", ".join(columns)
+        if self.is_postgres:
+            return self.execute(f"SELECT {cols} FROM {table} WHERE {key} = ANY(?)", (keys,))
+        found: list[tuple[Any, ...]] = []
+        for i in range(0, len(keys), SQLITE_IN_CHUNK):
+            chunk = keys[i:i + SQLITE_IN_CHUNK]
+            found += self.conn.execute(f"SELECT {cols} FROM {table} WHERE {key} IN "
+                                       f"({', '.join('?' for _ in chunk)})", chunk).fetchall()
+        return found

@@ -4,6 +4,7 @@ business time and as known at any recorded time. Voided events are listed in ``f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.reconsideration_rules import CORRECTION_OUTCOMES, MEDIATION_OUTCOMES
@@ -11,8 +12,9 @@ from projections.base import Projection
 from projections.db import Tx
 from projections.events import LoggedEvent
 
-INSERT = ("INSERT INTO {t}facts (position, event_id, bureau, stream_id, metric, subject, occurred_us, recorded_us) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+FACT_COLUMNS = ("position", "event_id", "bureau", "stream_id", "metric", "subject", "occurred_us", "recorded_us")
+STREAM_COLUMNS = ("stream_id", "bureau", "batch_kind", "annual")
+UNKNOWN_STREAM = ("", None, 0)
 
 
 class Facts(Projection):
@@ -28,26 +30,50 @@ class Facts(Projection):
         "CREATE TABLE IF NOT EXISTS {t}fact_streams (stream_id TEXT PRIMARY KEY, bureau TEXT NOT NULL, "
         "batch_kind TEXT, annual INTEGER NOT NULL DEFAULT 0)",
     )
+    REMEMBERS = ("ClueReceived", "ReviewBatchOpened", "ReconsiderationApplicationReceived")
 
     def begin_batch(self, tx: Tx) -> None:
         self.rows: list[tuple[Any, ...]] = []
+        self.voids: list[tuple[Any, ...]] = []
+        self.new_streams: list[tuple[Any, ...]] = []
         self.streams: dict[str, tuple[str, str | None, int]] = {}
+        self.checked: set[str] = set()  # stream ids looked up in the table by this batch
+
+    def prefetch(self, tx: Tx, events: Sequence[LoggedEvent]) -> None:
+        """The streams whose bureau (and batch kind) the batch's facts need, unless the batch starts them."""
+        handled, remembers = self.handlers, self.REMEMBERS
+        seen: set[str] = set()
+        wanted: list[str] = []
+        for ev in events:
+            if ev.event_type in handled and ev.stream_id not in seen:
+                seen.add(ev.stream_id)
+                if ev.event_type not in remembers:
+                    wanted.append(ev.stream_id)
+        for sid, *values in tx.select_keys(self.t("fact_streams"), "stream_id", STREAM_COLUMNS, wanted):
+            self.streams[sid] = tuple(values)  # type: ignore[assignment]
+        self.checked.update(wanted)
 
     def end_batch(self, tx: Tx) -> None:
-        tx.executemany(INSERT.format(t=self.prefix), self.rows)
+        tx.insert_rows(self.t("fact_streams"), STREAM_COLUMNS, self.new_streams)
+        tx.insert_rows(self.t("facts"), FACT_COLUMNS, self.rows)
+        tx.insert_rows(self.t("fact_voids"), ("event_id", "recorded_us"), self.voids)
 
     def stream(self, tx: Tx, stream_id: str) -> tuple[str, str | None, int]:
-        if stream_id not in self.streams:
-            rows = tx.execute(f"SELECT bureau, batch_kind, annual FROM {self.t('fact_streams')} WHERE stream_id = ?",
-                              (stream_id,))
-            self.streams[stream_id] = rows[0] if rows else ("", None, 0)
-        return self.streams[stream_id]
+        found = self.streams.get(stream_id)
+        if found is None:
+            if stream_id in self.checked:  # prefetched: not in the table
+                found = UNKNOWN_STREAM
+            else:  # an event the batch's prefetch did not see (a handler called directly)
+                rows = tx.execute(f"SELECT bureau, batch_kind, annual FROM {self.t('fact_streams')} "
+                                  "WHERE stream_id = ?", (stream_id,))
+                found = rows[0] if rows else UNKNOWN_STREAM
+            self.streams[stream_id] = found
+        return found
 
     def remember(self, tx: Tx, ev: LoggedEvent, batch_kind: str | None = None, annual: bool = False) -> None:
         bureau = ev.meta.get("org_unit") or ev.actor.get("org_id", "")
         self.streams[ev.stream_id] = (bureau, batch_kind, int(annual))
-        tx.execute(f"INSERT INTO {self.t('fact_streams')} (stream_id, bureau, batch_kind, annual) VALUES (?, ?, ?, ?)",
-                   (ev.stream_id, bureau, batch_kind, int(annual)))
+        self.new_streams.append((ev.stream_id, bureau, batch_kind, int(annual)))
 
     def fact(self, tx: Tx, ev: LoggedEvent, metric: str, subject: str = "") -> None:
         bureau = self.stream(tx, ev.stream_id)[0]
@@ -129,8 +155,7 @@ class Facts(Projection):
         self.fact(tx, ev, "recon_copied", ev.data["mode"])
 
     def on_EventVoided(self, tx: Tx, ev: LoggedEvent) -> None:
-        tx.execute(f"INSERT INTO {self.t('fact_voids')} (event_id, recorded_us) VALUES (?, ?)",
-                   (ev.data["target_event_id"], ev.recorded_us))
+        self.voids.append((ev.data["target_event_id"], ev.recorded_us))
 
 
 def is_annual(data: dict[str, Any]) -> bool:

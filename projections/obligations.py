@@ -3,15 +3,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
-from projections.base import Projection
+from projections.base import Projection, Rows
 from projections.db import Tx
 from projections.events import LoggedEvent, to_us
 
 COLUMNS = ("obligation_id", "stream_id", "stream_type", "type", "subject", "obligor", "start_us", "due_date",
            "due_us", "original_due_us", "status", "completed_us", "completed_event_id", "extensions",
            "calendar_fallback", "rule_id")
+
+
+@lru_cache(maxsize=65536)
+def iso_us(text: str) -> int:
+    """``to_us`` of an ISO timestamp (deadlines repeat: many obligations fall due at the same midnight)."""
+    return to_us(datetime.fromisoformat(text))
 
 
 class Obligations(Projection):
@@ -26,27 +34,53 @@ class Obligations(Projection):
         "CREATE INDEX IF NOT EXISTS {t}obligations_stream ON {t}obligations (stream_id)",
     )
 
+    def begin_batch(self, tx: Tx) -> None:
+        self.table = Rows(self.t("obligations"), COLUMNS)
+
+    def prefetch(self, tx: Tx, events: Sequence[LoggedEvent]) -> None:
+        self.table.load(tx, {ref.get("obligation_id") for ev in events for ref in ev.meta.get("deadline_refs", ())})
+
+    def end_batch(self, tx: Tx) -> None:
+        self.table.flush(tx)
+
     def on_any(self, tx: Tx, ev: LoggedEvent) -> None:
         for ref in ev.meta.get("deadline_refs", ()):
             self.apply_ref(tx, ev, ref)
 
     def apply_ref(self, tx: Tx, ev: LoggedEvent, ref: dict) -> None:
-        table, oid, effect = self.t("obligations"), ref["obligation_id"], ref["effect"]
+        """One effect on one obligation, in memory; each effect does what its single SQL statement did:
+        start = INSERT … ON CONFLICT DO NOTHING, complete/cancel = UPDATE … WHERE status IN ('open',
+        'paused'), extend/resume/pause = UPDATE (nothing when the obligation is unknown)."""
+        oid, effect = ref["obligation_id"], ref["effect"]
         if effect == "start":
-            due_us = to_us(datetime.fromisoformat(ref["due_at"]))
-            tx.execute(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
-                       "ON CONFLICT (obligation_id) DO NOTHING",
-                       (oid, ev.stream_id, ev.stream_type, ref["type"], ref.get("subject"), ref.get("obligor"),
-                        to_us(datetime.fromisoformat(ref["start_at"])), ref.get("due_date"), due_us, due_us, "open",
-                        None, None, 0, int(bool(ref.get("calendar_fallback"))), ref.get("rule_id")))
+            due_us = iso_us(ref["due_at"])
+            values = (oid, ev.stream_id, ev.stream_type, ref["type"], ref.get("subject"), ref.get("obligor"),
+                      iso_us(ref["start_at"]), ref.get("due_date"), due_us, due_us, "open",
+                      None, None, 0, int(bool(ref.get("calendar_fallback"))), ref.get("rule_id"))
+            if self.row(tx, oid) is None:
+                self.table.add(dict(zip(COLUMNS, values)))
         elif effect in ("complete", "cancel"):
-            tx.execute(f"UPDATE {table} SET status = ?, completed_us = ?, completed_event_id = ? "
-                       "WHERE obligation_id = ? AND status IN ('open', 'paused')",
-                       ("completed" if effect == "complete" else "cancelled", ev.occurred_us, ev.event_id, oid))
+            status, completed_us, event_id = ("completed" if effect == "complete" else "cancelled", ev.occurred_us,
+                                              ev.event_id)
+            row = self.row(tx, oid)
+            if row is not None and row["status"] in ("open", "paused"):
+                row["status"], row["completed_us"], row["completed_event_id"] = status, completed_us, event_id
         elif effect in ("extend", "resume"):
-            due_us = to_us(datetime.fromisoformat(ref["due_at"]))
-            extra = ", extensions = extensions + 1" if effect == "extend" else ", status = 'open'"
-            tx.execute(f"UPDATE {table} SET due_us = ?, due_date = ?{extra} WHERE obligation_id = ?",
-                       (due_us, ref.get("due_date"), oid))
+            due_us, due_date = iso_us(ref["due_at"]), ref.get("due_date")
+            row = self.row(tx, oid)
+            if row is not None:
+                row["due_us"], row["due_date"] = due_us, due_date
+                if effect == "extend":
+                    row["extensions"] += 1
+                else:
+                    row["status"] = "open"
         elif effect == "pause":
-            tx.execute(f"UPDATE {table} SET status = 'paused' WHERE obligation_id = ?", (oid,))
+            row = self.row(tx, oid)
+            if row is not None:
+                row["status"] = "paused"
+
+    def row(self, tx: Tx, oid: str) -> dict | None:
+        table = self.table
+        if oid not in table.rows and oid not in table.missing:  # not prefetched (a handler called directly)
+            table.load(tx, (oid,))
+        return table.rows.get(oid)

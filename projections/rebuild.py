@@ -44,10 +44,7 @@ def _swap(projector: Projector, fresh: Projection) -> int:
             from projections.events import decode
 
             events = [decode(n) for n in tail]
-            fresh.begin_batch(tx)
-            for ev in events:
-                fresh.apply(tx, ev)
-            fresh.end_batch(tx)
+            fresh.apply_batch(tx, events)
             position = events[-1].position
         tx.execute("SELECT position FROM projection_tracking WHERE name = ?" +
                    (" FOR UPDATE" if projector.db.is_postgres else ""), (live.name,))

@@ -9,6 +9,7 @@ from projections.base import Projection
 from projections.db import Tx
 from projections.events import LoggedEvent
 
+_dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), one encoder
 COLUMNS = ("position", "stream_id", "version", "event_type", "event_id", "occurred_us", "recorded_us", "target_event_id",
            "meta", "data")
 
@@ -27,10 +28,9 @@ class AuditTimeline(Projection):
         self.rows: list[tuple[object, ...]] = []
 
     def end_batch(self, tx: Tx) -> None:
-        tx.executemany(f"INSERT INTO {self.t('audit_timeline')} ({', '.join(COLUMNS)}) VALUES "
-                       f"({', '.join('?' for _ in COLUMNS)})", self.rows)
+        tx.insert_rows(self.t("audit_timeline"), COLUMNS, self.rows)
 
     def on_any(self, tx: Tx, ev: LoggedEvent) -> None:
         self.rows.append((ev.position, ev.stream_id, ev.version, ev.event_type, ev.event_id, ev.occurred_us,
                           ev.recorded_us, ev.data.get("target_event_id"),
-                          json.dumps(ev.meta, ensure_ascii=False), json.dumps(ev.data, ensure_ascii=False)))
+                          _dumps(ev.meta), _dumps(ev.data)))

@@ -4,13 +4,22 @@ over them (``projections.queries``)."""
 
 from __future__ import annotations
 
-from projections.base import Projection
+from collections.abc import Sequence
+
+from projections.base import Projection, Rows
 from projections.db import Tx
 from projections.events import LoggedEvent
 
 TRANSFER_TIMES = {"TransferProposed": "proposed_us", "TransferApproved": "approved_us", "TransferSent": "sent_us",
                   "TransferAcknowledged": "acknowledged_us", "TransferDecisionReceived": "decided_us",
                   "TransferOutcomeReported": "outcome_us", "TransferRejected": "rejected_us"}
+
+TRANSFER_COLUMNS = ("transfer_id", "stream_id", "target_type", "target_org_id", "transfer_kind", "status",
+                    "proposed_us", "approved_us", "sent_us", "acknowledged_us", "decided_us", "outcome_us",
+                    "rejected_us", "decision", "outcome", "partner_ref")
+FEEDBACK_COLUMNS = ("event_id", "stream_id", "feedback_kind", "delivery", "satisfaction", "method", "occurred_us")
+ASSIGNMENT_COLUMNS = ("assignment_id", "stream_id", "user_id", "role_on_clue", "state", "assigned_us")
+ASSIGNMENT_EVENTS = ("ClueAssigned", "AssignmentAccepted", "AssignmentDeclined")
 
 
 class WorkRegisters(Projection):
@@ -29,12 +38,34 @@ class WorkRegisters(Projection):
         "CREATE INDEX IF NOT EXISTS {t}assignments_user ON {t}assignments (user_id, state)",
     )
 
+    def begin_batch(self, tx: Tx) -> None:
+        self.transfers = Rows(self.t("transfer_tracker"), TRANSFER_COLUMNS)
+        self.assignments = Rows(self.t("assignments"), ASSIGNMENT_COLUMNS)
+        self.feedback: list[tuple[object, ...]] = []
+
+    def prefetch(self, tx: Tx, events: Sequence[LoggedEvent]) -> None:
+        self.transfers.load(tx, {ev.data.get("transfer_id") for ev in events if ev.event_type in TRANSFER_TIMES})
+        self.assignments.load(tx, {ev.data.get("assignment_id") for ev in events if ev.event_type in ASSIGNMENT_EVENTS})
+
+    def end_batch(self, tx: Tx) -> None:
+        self.transfers.flush(tx)
+        self.assignments.flush(tx)
+        tx.insert_rows(self.t("feedback_log"), FEEDBACK_COLUMNS, self.feedback)
+
+    @staticmethod
+    def row(tx: Tx, rows: Rows, key: str) -> dict | None:
+        if key not in rows.rows and key not in rows.missing:  # not prefetched (a handler called directly)
+            rows.load(tx, (key,))
+        return rows.rows.get(key)
+
     def on_TransferProposed(self, tx: Tx, ev: LoggedEvent) -> None:
         d = ev.data
-        tx.execute(f"INSERT INTO {self.t('transfer_tracker')} (transfer_id, stream_id, target_type, target_org_id, "
-                   "transfer_kind, status, proposed_us) VALUES (?, ?, ?, ?, ?, 'proposed', ?)",
-                   (d["transfer_id"], ev.stream_id, d["target_type"], d["target_org_id"], d["transfer_kind"],
-                    ev.occurred_us))
+        row = {**dict.fromkeys(TRANSFER_COLUMNS), "transfer_id": d["transfer_id"], "stream_id": ev.stream_id,
+               "target_type": d["target_type"], "target_org_id": d["target_org_id"],
+               "transfer_kind": d["transfer_kind"], "status": "proposed", "proposed_us": ev.occurred_us}
+        if self.row(tx, self.transfers, row["transfer_id"]) is not None:
+            self.transfers.insert_now(tx, row)  # the same id twice: the key check fails as before
+        self.transfers.add(row)
 
     def on_any(self, tx: Tx, ev: LoggedEvent) -> None:
         column = TRANSFER_TIMES.get(ev.event_type)
@@ -45,27 +76,34 @@ class WorkRegisters(Projection):
         if ev.event_type == "TransferOutcomeReported":
             status = "completed" if ev.data.get("final") else None
         refs = [r["ref"] for r in ev.meta.get("external_refs", []) if r.get("system") == "discipline_inspection"]
-        tx.execute(f"UPDATE {self.t('transfer_tracker')} SET {column} = ?, status = COALESCE(?, status), "
-                   "decision = COALESCE(?, decision), outcome = COALESCE(?, outcome), "
-                   "partner_ref = COALESCE(?, partner_ref) WHERE transfer_id = ?",
-                   (ev.occurred_us, status, ev.data.get("decision"), ev.data.get("outcome"),
-                    refs[0] if refs else None, ev.data["transfer_id"]))
+        values = {column: ev.occurred_us, "status": status, "decision": ev.data.get("decision"),
+                  "outcome": ev.data.get("outcome"), "partner_ref": refs[0] if refs else None}
+        row = self.row(tx, self.transfers, ev.data["transfer_id"])
+        if row is not None:  # UPDATE … SET column = ?, status = COALESCE(?, status), … WHERE transfer_id = ?
+            row[column] = values.pop(column)
+            for name, value in values.items():
+                if value is not None:
+                    row[name] = value
 
     def on_ReporterFeedbackSent(self, tx: Tx, ev: LoggedEvent) -> None:
         d = ev.data
-        tx.execute(f"INSERT INTO {self.t('feedback_log')} VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (ev.event_id, ev.stream_id, d["feedback_kind"], d["delivery"], d.get("satisfaction"), d["method"],
-                    ev.occurred_us))
+        self.feedback.append((ev.event_id, ev.stream_id, d["feedback_kind"], d["delivery"], d.get("satisfaction"),
+                              d["method"], ev.occurred_us))
 
     def on_ClueAssigned(self, tx: Tx, ev: LoggedEvent) -> None:
         d = ev.data
-        tx.execute(f"INSERT INTO {self.t('assignments')} VALUES (?, ?, ?, ?, 'pending', ?)",
-                   (d["assignment_id"], ev.stream_id, d["assignee_user_id"], d["role_on_clue"], ev.occurred_us))
+        row = {"assignment_id": d["assignment_id"], "stream_id": ev.stream_id, "user_id": d["assignee_user_id"],
+               "role_on_clue": d["role_on_clue"], "state": "pending", "assigned_us": ev.occurred_us}
+        if self.row(tx, self.assignments, row["assignment_id"]) is not None:
+            self.assignments.insert_now(tx, row)
+        self.assignments.add(row)
 
     def on_AssignmentAccepted(self, tx: Tx, ev: LoggedEvent) -> None:
-        tx.execute(f"UPDATE {self.t('assignments')} SET state = 'active' WHERE assignment_id = ?",
-                   (ev.data["assignment_id"],))
+        row = self.row(tx, self.assignments, ev.data["assignment_id"])
+        if row is not None:
+            row["state"] = "active"
 
     def on_AssignmentDeclined(self, tx: Tx, ev: LoggedEvent) -> None:
-        tx.execute(f"UPDATE {self.t('assignments')} SET state = 'removed' WHERE assignment_id = ?",
-                   (ev.data["assignment_id"],))
+        row = self.row(tx, self.assignments, ev.data["assignment_id"])
+        if row is not None:
+            row["state"] = "removed"
