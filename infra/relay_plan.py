@@ -39,6 +39,7 @@ class Plan:
     names: set[str] = field(default_factory=set)
     position: int = 0
     events: int = 0
+    new_partners_of: dict[str, set[str]] = field(default_factory=dict)  # clue -> partners first shared in this plan
 
 
 class Planner:
@@ -67,14 +68,14 @@ class Planner:
     # -- planning -----------------------------------------------------------------------------------------
     def plan(self, notifications: Sequence[Any], positions: dict[str, int]) -> Plan:
         plan = Plan(position=notifications[-1].id if notifications else 0, events=len(notifications))
-        hashes: dict[str, str | None] = {}
-        for n in notifications:
-            if n.topic.rsplit(".", 1)[-1] not in RELEVANT:  # most of the log: skip without decoding
-                continue
+        relevant = [n for n in notifications if n.topic.rsplit(".", 1)[-1] in RELEVANT]  # the rest: not decoded
+        # the recorded hashes of the events that may be sent, in one query (not one per message)
+        hashes = self.store.event_hashes((str(n.originator_id), int(n.originator_version)) for n in relevant)
+        for n in relevant:
             ev = Stored.decode(n)
             if ev.stream_type == "Checkpoint" and ev.event_type == pf.CHECKPOINT_EVENT:
                 if ev.position > positions.get(CHECKPOINTS, 0):
-                    self._emit_checkpoint(plan, ev)
+                    self._emit_checkpoint(plan, ev, hashes)
                 continue
             if ev.stream_type != "Clue" or ev.event_type not in pf.PUBLISHED_CLUE_EVENTS:
                 continue
@@ -104,13 +105,14 @@ class Planner:
             if ev.event_type == "PartnerShareGranted":
                 if share is None:
                     share = plan.shares[(partner, clue)] = Share(active=False, seq=0)
+                    plan.new_partners_of.setdefault(clue, set()).add(partner)
                 share.active = True
                 return [(partner, None)]
             if share is None or not share.active:
                 return []
             return [(partner, None)]  # the revocation is the last message; ``_emit`` closes the share
         out: list[tuple[str, str | None]] = []
-        candidates = self.partners_of.get(clue, set()) | {p for p, c in plan.shares if c == clue}
+        candidates = self.partners_of.get(clue, set()) | plan.new_partners_of.get(clue, set())
         for partner in sorted(candidates):
             share = self._share(plan, partner, clue)
             if share is None or not share.active or not behind(partner):
@@ -134,7 +136,7 @@ class Planner:
         return self.store.sent(partner, event_id)
 
     def _emit(self, plan: Plan, ev: Stored, partner: str, target_type: str | None,
-              hashes: dict[str, str | None]) -> None:
+              hashes: dict[tuple[str, int], str]) -> None:
         share = self._share(plan, partner, ev.stream_id)
         assert share is not None
         own = (ev.event_type == "AccountabilityReferred"
@@ -146,16 +148,14 @@ class Planner:
         if data is None:  # a correction of fields this partner never sees
             return
         share.seq += 1
-        if ev.event_id not in hashes:
-            hashes[ev.event_id] = self.ledger.recorder.event_hash_of(ev.stream_id, ev.version)
-        ce = pf.cloud_event(ev, data, bureau=self.config.bureau, event_hash=hashes[ev.event_id],
+        ce = pf.cloud_event(ev, data, bureau=self.config.bureau, event_hash=hashes.get((ev.stream_id, ev.version)),
                             partnerseq=share.seq, schema_base=self.config.schema_base)
         plan.messages.append(Outgoing(self.config.partner_topic(partner), ev.stream_id.encode(), pf.encode(ce),
                                       partner_feed_name(partner), ev.event_id, ev.position))
         plan.sent.append(Sent(partner, ev.event_id, ev.stream_id, share.seq, ev.position, ev.event_type))
 
-    def _emit_checkpoint(self, plan: Plan, ev: Stored) -> None:
-        digest = self.ledger.recorder.event_hash_of(ev.stream_id, ev.version)
+    def _emit_checkpoint(self, plan: Plan, ev: Stored, hashes: dict[tuple[str, int], str]) -> None:
+        digest = hashes.get((ev.stream_id, ev.version))
         ce = pf.cloud_event(ev, pf.checkpoint_data(ev), bureau=self.config.bureau, event_hash=digest,
                             partnerseq=None, schema_base=self.config.schema_base)
         plan.messages.append(Outgoing(self.config.checkpoint_topic, ev.stream_id.encode(), pf.encode(ce),

@@ -80,6 +80,21 @@ class RelayStore:
         rows = self.db.query("SELECT partner, clue_id, active, seq FROM relay_shares")
         return {(p, c): Share(bool(a), int(s)) for p, c, a, s in rows}
 
+    def event_hashes(self, keys: Iterable[tuple[str, int]], chunk: int = 400) -> dict[tuple[str, int], str]:
+        """The recorded hash of each ``(stream_id, version)`` that has one (the ledger's ``event_hashes`` table,
+        in this same database): what ``recorder.event_hash_of`` answers, one query per ``chunk`` events."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, int], str] = {}
+        for i in range(0, len(wanted), chunk):
+            part = wanted[i:i + chunk]
+            values = ", ".join("(?, ?)" for _ in part)
+            rows = self.db.query(f"SELECT h.stream_id, h.version, h.event_hash FROM event_hashes h "
+                                 f"JOIN (VALUES {values}) AS w "
+                                 f"ON h.stream_id = w.column1 AND h.version = w.column2",
+                                 [x for key in part for x in key])
+            found.update({(sid, int(version)): digest for sid, version, digest in rows})
+        return found
+
     def sent(self, partner: str, event_id: str) -> Sent | None:
         rows = self.db.query("SELECT partner, event_id, clue_id, seq, position, event_type FROM relay_sent "
                              "WHERE partner = ? AND event_id = ?", (partner, event_id))
@@ -90,10 +105,9 @@ class RelayStore:
                sent: Iterable[Sent]) -> None:
         now = int(datetime.now(timezone.utc).timestamp() * 1_000_000)
         with self.db.transaction() as tx:
-            for (partner, clue), share in shares.items():
-                tx.execute("INSERT INTO relay_shares (partner, clue_id, active, seq) VALUES (?, ?, ?, ?) "
+            tx.executemany("INSERT INTO relay_shares (partner, clue_id, active, seq) VALUES (?, ?, ?, ?) "
                            "ON CONFLICT (partner, clue_id) DO UPDATE SET active = excluded.active, seq = excluded.seq",
-                           (partner, clue, int(share.active), share.seq))
+                           [(partner, clue, int(share.active), share.seq) for (partner, clue), share in shares.items()])
             tx.executemany("INSERT INTO relay_sent (partner, event_id, clue_id, seq, position, event_type) "
                            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partner, event_id) DO NOTHING",
                            [(s.partner, s.event_id, s.clue_id, s.seq, s.position, s.event_type) for s in sent])
