@@ -19,6 +19,9 @@ import psycopg
 from infra.settings import Settings
 
 SQLITE_IN_CHUNK = 500  # host parameters per ``IN (…)`` on SQLite (well under its limit)
+# the Python types (None anywhere) of the columns binary COPY writes
+BINARY_PYTHON_TYPES = {"int8": {int, type(None)}, "int4": {int, type(None)}, "int2": {int, type(None)},
+                       "text": {str, type(None)}}
 COPY_FROM_ROWS = 64  # fewer rows go in one pipelined executemany (one round trip; COPY takes two)
 
 
@@ -33,6 +36,17 @@ class ReadDb:
         self.settings = settings
         self.is_postgres = settings.is_postgres
         self._conn: Any = None
+        self._types: dict[str, dict[str, str]] = {}  # PostgreSQL: table -> column -> type name
+
+    def column_types(self, tx: Tx, table: str) -> dict[str, str]:
+        """A PostgreSQL table's column types (``int8``, ``int4``, ``text``…), read once per table name."""
+        found = self._types.get(table)
+        if found is None:
+            found = dict(tx.execute("SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                                    "WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped", (table,)))
+            if found:
+                self._types[table] = found
+        return found
 
     def connect(self) -> Any:
         if self._conn is None or getattr(self._conn, "closed", False):
@@ -127,18 +141,34 @@ class Tx:
             self.conn.executemany(statement, rows)
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """Plain INSERT of many rows (a duplicate key fails the batch, as a single INSERT would)."""
+        """Plain INSERT of many rows (a duplicate key fails the batch, as a single INSERT would). On PostgreSQL
+        by COPY: binary when every value has its column's Python type (int for integers, str for text; None
+        anywhere), else text, which converts any value as an INSERT parameter would be."""
         rows = rows if isinstance(rows, list) else list(rows)
         if not rows:
             return
-        if self.is_postgres and len(rows) >= COPY_FROM_ROWS:
-            with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
-        else:
+        if not self.is_postgres or len(rows) < COPY_FROM_ROWS:
             self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
                              rows)
+            return
+        types = self._binary_types(table, columns, rows)
+        with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+                              + (" (FORMAT BINARY)" if types else "")) as copy:
+            if types:
+                copy.set_types(types)
+            write = copy.write_row
+            for row in rows:
+                write(row)
+
+    def _binary_types(self, table: str, columns: Sequence[str], rows: list[Sequence[Any]]) -> list[str] | None:
+        known = self.db.column_types(self, table)
+        types = [known.get(c) for c in columns]
+        if not all(t in BINARY_PYTHON_TYPES for t in types):
+            return None
+        for column, kind in zip(zip(*rows), types):
+            if not set(map(type, column)) <= BINARY_PYTHON_TYPES[kind]:  # type: ignore[index]
+                return None
+        return types  # type: ignore[return-value]
 
     def update_rows(self, table: str, key: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """``UPDATE table SET columns… WHERE key = ?`` for each row: ``(*values of columns, key value)``."""

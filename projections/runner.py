@@ -29,6 +29,7 @@ BATCH_SIZE = 5000  # events per transaction: every read model reads and writes e
 CHECKPOINT_EVERY_EVENTS = 1000  # domain.md §10: every 1,000 events or 15 minutes
 CHECKPOINT_EVERY_SECONDS = 15 * 60.0
 CHECKPOINT_RETRY_SECONDS = 60.0
+READ_AHEAD_JOIN_SECONDS = 30.0
 log = logging.getLogger("svledger.projector")
 
 
@@ -253,7 +254,7 @@ class _Batches:
     def __exit__(self, *exc: Any) -> None:
         self.stop.set()
         if self.thread is not None:
-            self.thread.join()
+            self.thread.join(timeout=READ_AHEAD_JOIN_SECONDS)  # a read in flight ends on its own (daemon)
 
 
 _gc_lock = threading.Lock()

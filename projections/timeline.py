@@ -9,7 +9,8 @@ from projections.base import Projection
 from projections.db import Tx
 from projections.events import LoggedEvent
 
-_dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False), one encoder
+# json.dumps(…, ensure_ascii=False) with one encoder (decoded JSON has no reference cycles to check for)
+_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 COLUMNS = ("position", "stream_id", "version", "event_type", "event_id", "occurred_us", "recorded_us", "target_event_id",
            "meta", "data")
 
