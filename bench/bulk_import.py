@@ -1,6 +1,6 @@
 """``bulk_import``: ``svledger demo --profile scale`` — a large import through the domain rules — on PostgreSQL.
 
-ours:     ``infra.demo.synthetic.load_scale(ledger, events=bulk_events)`` (quick 1,000, full 30,000) (what ``svledger demo --profile
+ours:     ``infra.demo.synthetic.load_scale(ledger, events=bulk_events)`` (quick 1,000, full 20,000) (what ``svledger demo --profile
           scale --events N`` runs before it projects): the profile's plan (20 bureaus, 2023–2025, the §12.2
           mix), every command through ``infra.bulk.BulkSession`` (validation, roles, PII, timing, versions,
           every domain guard, gapless numbers and claims), saved every 2,000 events in one transaction with
@@ -44,7 +44,7 @@ def run(cfg: Config) -> dict[str, Any]:
 
     for stream_type in AGGREGATES:  # import the aggregates once, before any clock starts (not the path's cost)
         aggregate_class(stream_type)
-    n_events = cfg.pick("bulk_events", 1_000, 30_000)
+    n_events = cfg.pick("bulk_events", 1_000, 20_000)
     with scratch_database("bi") as url:
         data: dict[str, Any] = {}
         summaries: list[dict[str, Any]] = []
