@@ -77,9 +77,9 @@ def table(rows: list[dict[str, Any]], markdown: bool = False) -> str:
                      "verify": lambda: f"{r['events']:,} events written by the command layer",
                      "append_1": lambda: f"p50 {r['ours_p50_ms']} ms vs {r['baseline_p50_ms']} ms",
                      "bulk_import": lambda: f"{r['events']:,} events (scale profile) vs COPY of the same rows",
-                     "relay": lambda: f"{r['messages']:,} messages; commit -> topic p50 {r['commit_to_topic_p50_ms']} ms, "
-                                      f"p99 {r['commit_to_topic_p99_ms']} ms ({r['latency_samples']} samples, "
-                                      f"{r['latency_missing']} missing)"}
+                     "relay": lambda: f"{r['messages']:,} messages; commit -> topic "
+                                      f"p50 {r['commit_to_topic_p50_ms']} ms, p99 {r['commit_to_topic_p99_ms']} ms "
+                                      f"({r['latency_samples']} samples, {r['latency_missing']} missing)"}
             note = notes.get(r["name"], lambda: "")()
         else:
             note = r.get("note") or r.get("error", "")

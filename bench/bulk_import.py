@@ -1,11 +1,12 @@
 """``bulk_import``: ``svledger demo --profile scale`` — a large import through the domain rules — on PostgreSQL.
 
-ours:     ``infra.demo.synthetic.load_scale(ledger, events=bulk_events)`` (quick 1,000, full 20,000) (what ``svledger demo --profile
-          scale --events N`` runs before it projects): the profile's plan (20 bureaus, 2023–2025, the §12.2
-          mix), every command through ``infra.bulk.BulkSession`` (validation, roles, PII, timing, versions,
-          every domain guard, gapless numbers and claims), saved every 2,000 events in one transaction with
-          their hash-chain and claim rows. Each round starts on an empty schema (dropped and re-created,
-          the ledger's tables created before the clock starts). Figure: events recorded per second.
+ours:     ``infra.demo.synthetic.load_scale(ledger, events=bulk_events)`` (quick 1,000, full 20,000): what
+          ``svledger demo --profile scale --events N`` runs before it projects. The profile's plan (20
+          bureaus, 2023–2025, the §12.2 mix), every command through ``infra.bulk.BulkSession`` (validation,
+          roles, PII, timing, versions, every domain guard, gapless numbers and claims), saved every 2,000
+          events in one transaction with their hash-chain and claim rows. Each round starts on an empty
+          schema (dropped and re-created, the ledger's tables created before the clock starts; the aggregate
+          modules are imported beforehand). Figure: events recorded per second.
 baseline: PostgreSQL ``COPY … FROM STDIN (FORMAT BINARY)`` of the same rows — the events table's rows as
           ours stored them (every column, the same bytes, fetched beforehand) — into a fresh table created
           ``LIKE`` the events table ``INCLUDING ALL EXCLUDING DEFAULTS`` (same columns, primary key and
@@ -108,4 +109,5 @@ def run(cfg: Config) -> dict[str, Any]:
         return row(NAME, ours_s, base_s, UNIT, target=TARGET, met=lambda x: x >= 0.5,
                    events=n_events, commands=first["commands"], state_bytes=int(data["bytes"]),
                    state_bytes_mean=round(data["bytes"] / max(data["rows"], 1), 1), copy_indexes=data["indexes"],
-                   mix=first["mix"], flush_every=2000, durable=durable(url), profile_s=[s["seconds"] for s in summaries])
+                   mix=first["mix"], flush_every=2000, durable=durable(url),
+                   profile_s=[s["seconds"] for s in summaries])

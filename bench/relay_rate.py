@@ -15,12 +15,13 @@ ours:     ``Relay.run_once()`` (what ``svledger relay --once`` runs) from positi
 baseline: a kafka-python ``KafkaProducer`` with its defaults (acks=all, idempotent, linger 0) sending the
           same messages (the same keys, values and headers, captured from the relay's warm-up run) to
           a topic of its own on the same broker, one ``flush()`` at the end.
-latency:  afterwards the relay runs as ``svledger relay`` does (``Relay.run``: LISTEN/NOTIFY wake-up) in
-          a thread; the main thread records ``relay_latency_samples`` PartnerShareGranted events with
-          ``Ledger.execute`` (quick 40, full 500; one command every 1/``relay_latency_rate`` s = 20 ms, each on another clue shared
-          with a second partner) and a consumer thread (partitions assigned, ``fetch_max_wait_ms`` 20)
-          notes when each arrives. commit -> topic = arrival (``time.time()`` in the consumer) minus the
-          moment ``Ledger.execute`` returned (the commit was acknowledged); p50, p99, max are reported.
+latency:  afterwards the relay runs as ``svledger relay`` does (``Relay.run``: LISTEN/NOTIFY wake-up) in a
+          thread of this process; the main thread records ``relay_latency_samples`` (quick 40, full 500)
+          PartnerShareGranted events with ``Ledger.execute``, one every 1/``relay_latency_rate`` s (20 ms),
+          each sharing another clue with a second partner, while a consumer thread (partitions assigned,
+          ``fetch_max_wait_ms`` 20) notes when each arrives. commit -> topic = arrival (``time.time()`` in the
+          consumer) minus the moment ``Ledger.execute`` returned (its commit acknowledged); p50, p99 and max
+          are reported, and events that never arrived (``latency_missing``) fail the target.
 """
 
 from __future__ import annotations
