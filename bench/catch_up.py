@@ -4,7 +4,10 @@ log:      sample clue lifecycles (13 events each: receipt to closure with a noti
           ``Ledger.execute`` (``catch_up_real`` events; generation time and rate are reported), topped up
           to ``catch_up_events`` with copies whose UUIDs are all renewed (see ``bench.workload``).
 ours:     ``Projector(ledger, all_projections(prefix)).run_once()`` into fresh tables (a new prefix per
-          round, as a rebuild does), every registered projection, its own batches and tracking.
+          round, as a rebuild does), every registered projection, its own batches and tracking; each
+          round checks one audit_timeline row per event. ``ours_cpu_us_per_event`` is this process's CPU
+          per event (both projector threads) and ``ours_cpu_share`` the part of a core it kept busy: well
+          under 1 when the figure waits on the database or on neighbours for CPU.
 baseline: one ``SELECT`` of the same events in log order, streamed through a server-side cursor."""
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 import psycopg
 
 from bench import verify_rate
-from bench.common import Config, alternate, row, scratch_database
+from bench.common import Config, alternate, median, row, scratch_database
 from bench.workload import clone_rewritten, generate
 
 NAME = "catch_up"
@@ -27,7 +30,7 @@ def run(cfg: Config) -> dict[str, Any]:
     from infra.ledger import Ledger
     from infra.settings import Settings
     from projections.registry import PROJECTIONS
-    from projections.runner import Projector, all_projections
+    from projections.runner import BATCH_SIZE, Projector, all_projections
 
     n_events = cfg.pick("catch_up_events", 2_000, 100_000)
     n_real = min(cfg.pick("catch_up_real", 260, 2_600), n_events)
@@ -44,16 +47,21 @@ def run(cfg: Config) -> dict[str, Any]:
                 conn.execute(f"VACUUM (ANALYZE) {table}")
                 total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             applied: list[int] = []
+            cpu: list[float] = []  # this process's CPU seconds per event, ours (both threads: reading, applying)
 
             def ours(r: int) -> float:
                 projector = Projector(ledger, all_projections(f"r{r}_"))  # fresh tables
                 try:
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     n = projector.run_once()
-                    elapsed = time.perf_counter() - t0
+                    elapsed, used = time.perf_counter() - t0, time.process_time() - c0
+                    timeline = projector.db.query(f"SELECT COUNT(*) FROM r{r}_audit_timeline")[0][0]
                 finally:
                     projector.db.close()
+                if timeline != n:
+                    raise AssertionError(f"round {r}: {n} events read, {timeline} audit_timeline rows")
                 applied.append(n)
+                cpu.append(used / max(n, 1))
                 return n / elapsed
 
             def baseline(r: int) -> float:
@@ -74,6 +82,8 @@ def run(cfg: Config) -> dict[str, Any]:
                        events=total, events_command_layer=gen["events"], events_copied=total - gen["events"],
                        generation_s=gen["seconds"], generation_events_per_s=gen["events_per_s"],
                        copy_s=round(clone_s, 2), projections=[p.name for p in PROJECTIONS],
-                       seconds_per_round_ours=round(total / max(min(ours_s), 1e-9), 1))
+                       seconds_per_round_ours=round(total / max(min(ours_s), 1e-9), 1),
+                       batch_size=BATCH_SIZE, ours_cpu_us_per_event=round(median(cpu) * 1e6, 1),
+                       ours_cpu_share=round(median(cpu) * median(ours_s), 2))
         finally:
             ledger.close()

@@ -42,7 +42,8 @@ class ClueList(Projection):
         self.restatus: set[str] = set()  # rows whose status is computed again at the end of the batch
 
     def prefetch(self, tx: Tx, events: Sequence[LoggedEvent]) -> None:
-        self.table.load(tx, {ev.stream_id for ev in events if ev.stream_type == "Clue" or ev.event_type == "ClueReceived"})
+        self.table.load(tx, {ev.stream_id for ev in events
+                             if ev.stream_type == "Clue" or ev.event_type == "ClueReceived"})
         for row in self.rows.values():
             _load(row)
 

@@ -42,8 +42,9 @@ class ReadDb:
         """A PostgreSQL table's column types (``int8``, ``int4``, ``text``…), read once per table name."""
         found = self._types.get(table)
         if found is None:
-            found = dict(tx.execute("SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-                                    "WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped", (table,)))
+            found = dict(tx.execute("SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t "
+                                    "ON t.oid = a.atttypid WHERE a.attrelid = ?::regclass AND a.attnum > 0 "
+                                    "AND NOT a.attisdropped", (table,)))
             if found:
                 self._types[table] = found
         return found

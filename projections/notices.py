@@ -55,8 +55,8 @@ class NoticeRegister(Projection):
     def on_RectificationNoticeIssued(self, tx: Tx, ev: LoggedEvent) -> None:
         d = ev.data
         row = {**BLANK, "notice_id": d["notice_id"], "stream_id": ev.stream_id, "stream_type": ev.stream_type,
-               "notice_type": d["notice_type"], "doc_number": d["doc_number"], "recipient_org_id": d["recipient_org_id"],
-               "issued_us": ev.occurred_us, "status": "issued"}
+               "notice_type": d["notice_type"], "doc_number": d["doc_number"],
+               "recipient_org_id": d["recipient_org_id"], "issued_us": ev.occurred_us, "status": "issued"}
         if self.row(tx, row["notice_id"]) is not None:
             self.table.insert_now(tx, row)  # a second notice with this id: the key check fails as before
         self.table.add(row)

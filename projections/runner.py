@@ -198,7 +198,7 @@ class Projector:
 
 class _Batches:
     """The log from ``start`` on, as decoded batches of at most ``size`` events, in order; iteration ends
-    at the first empty read. The first batch is read when asked; if it is full (a catch-up), a thread
+    at the first empty read. Batches are read when asked; once one is full (a catch-up), a thread
     reads and decodes the following ones, one ahead of the batch being applied, so that the projector's
     database waits and the reading overlap. Each read starts after the last event read (what
     ``position() + 1`` is once the previous batch committed); events a read-model already has are skipped
@@ -218,10 +218,10 @@ class _Batches:
 
     def __iter__(self) -> Iterator[list[LoggedEvent]]:
         events = self.read()
-        if not events:
-            return
-        if len(events) < self.size:
+        while 0 < len(events) < self.size:  # following the head: read on until a read finds nothing
             yield events
+            events = self.read()
+        if not events:
             return
         self.thread = threading.Thread(target=self._read_ahead, name="projector-read-ahead", daemon=True)
         self.thread.start()
