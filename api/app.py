@@ -37,12 +37,14 @@ def create_app(settings: ApiSettings | None = None) -> Starlette:
         services = await run_in_threadpool(Services.build, settings, metrics)
         app.state.services = services
         try:
+            await services.open()
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(services.follow_log)
                 tasks.start_soon(services.flush_access_log)
                 yield
                 tasks.cancel_scope.cancel()
         finally:
+            await services.source.close()
             await run_in_threadpool(services.close)
 
     middleware = [Middleware(LatencyMiddleware, metrics=metrics), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)]

@@ -45,7 +45,8 @@ class ApiSettings:
     max_complexity: int = 5000
     max_aliases: int = 30
     max_tokens: int = 5000
-    project_interval: float = 0.5  # seconds between projector catch-ups
+    project_interval: float = 0.5  # seconds between projector catch-ups (SQLite; PostgreSQL when not listening)
+    project_max_wait: float = 5.0  # PostgreSQL: seconds between catch-ups when no append is notified
     access_flush_interval: float = 1.0  # seconds between access-log flushes
     subscription_poll: float = 0.2
     ready_max_lag: int = 10_000  # events behind the log head before /readyz says not ready

@@ -19,7 +19,7 @@ async def healthz(request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     services = request.app.state.services
     try:
-        await run_in_threadpool(services.reads.dicts, "SELECT 1 AS ok")
+        await services.source.dicts("SELECT 1 AS ok")
         lags = await run_in_threadpool(services.lag)
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; the cause stays in the log
         log.warning("not ready: %s", type(exc).__name__)

@@ -5,13 +5,38 @@ Writes need no policy here: the command layer refuses a role outside a command's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
 from domain import errors
 from domain.permissions import (ALL_LOGGED, ANY_AS_OF, ASSIGNED_DIVISION, BUREAU, OWN_AGENCY, SHARED,
-                                SHARED_REDACTED, scope)
+                                SHARED_AGGREGATES, SHARED_REDACTED, scope)
 from domain.permissions import ALL as ALL_SCOPE
 from api.auth import Principal
 
 FULL, PARTNER, OWN, NAMES = "full", "partner", "own_agency", "names"
+BUREAU_STATS, SHARED_STATS = "bureau", "shared_clues"
+ASSIGNED_STATES = ("pending", "active")  # an assignment not declined (ClueAssigned, AssignmentAccepted)
+
+
+@dataclass(frozen=True)
+class ClueScope:
+    """The clues a member of staff reads (§9 "assigned + division"): those of their division (the unit
+    owning the clue: its ClueReceived ``org_unit``, else the org of the staff who recorded it; the
+    token's ``org`` is the reader's division) and those assigned to them (lead, or an assignment
+    pending or accepted)."""
+
+    user_id: str
+    division: str
+
+    def allows(self, unit: str | None, lead: str | None, assignees: Iterable[str] = ()) -> bool:
+        return unit == self.division or lead == self.user_id or self.user_id in assignees
+
+    def allows_clue(self, agg: Any, unit: str | None) -> bool:
+        """For a replayed clue (``unit``: the owning unit of its stream)."""
+        assignees = (a["assignee_user_id"] for a in agg.assignments.values() if a["state"] in ASSIGNED_STATES)
+        return self.allows(unit, agg.lead, assignees)
 
 
 def clue_access(p: Principal) -> str:
@@ -22,6 +47,13 @@ def clue_access(p: Principal) -> str:
     if granted == SHARED_REDACTED:
         return PARTNER
     raise errors.NotAuthorized(f"{p.role} may not read clue content (§9)")
+
+
+def clue_scope(p: Principal) -> ClueScope | None:
+    """The restriction on which clues ``p`` reads beyond ``clue_access`` (staff only), or None."""
+    if scope(p.role, "read_clue_content") == ASSIGNED_DIVISION:
+        return ClueScope(p.user_id, p.org_id)
+    return None
 
 
 def notice_access(p: Principal) -> str:
@@ -44,9 +76,15 @@ def deadline_access(p: Principal) -> str:
     return granted
 
 
-def statistics_access(p: Principal) -> None:
-    if scope(p.role, "read_statistics") not in (ALL_SCOPE, ANY_AS_OF):
-        raise errors.NotAuthorized(f"{p.role} may not read bureau statistics (§9); liaisons use agencyBoard")
+def statistics_access(p: Principal) -> str:
+    """``bureau`` (staff, supervisors, auditors) or ``shared_clues`` (a partner: aggregates over the clues
+    shared with it, §9 "shared-clue aggregates")."""
+    granted = scope(p.role, "read_statistics")
+    if granted in (ALL_SCOPE, ANY_AS_OF):
+        return BUREAU_STATS
+    if granted == SHARED_AGGREGATES:
+        return SHARED_STATS
+    raise errors.NotAuthorized(f"{p.role} may not read bureau statistics (§9); liaisons use agencyBoard")
 
 
 def board_access(p: Principal, agency_id: str) -> None:

@@ -1,5 +1,6 @@
 """A small pool of read-model connections for worker threads (one ``ReadDb`` is one connection and is
-not shared between threads at the same time)."""
+not shared between threads at the same time): the reads on SQLite (``reads.source.ThreadSource``) and
+the statistics, which ``projections.statistics`` computes over a ``ReadDb``."""
 
 from __future__ import annotations
 

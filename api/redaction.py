@@ -20,6 +20,17 @@ from infra import partner_feed as pf
 TOKEN = re.compile(r"^pt_[a-z2-7]{26}$")
 TOKEN_KEYS = REPORTER_FIELDS | {"applicant_tokens", "from_token", "target_person_tokens", "accused_tokens"}
 BASE_META = ("event_id", "occurred_at", "stream_type", "sensitivity")
+QUOTED_TOKEN_KEYS = tuple(f'"{key}"' for key in sorted(TOKEN_KEYS))
+TOKEN_KEY = re.compile('"(?:' + "|".join(sorted(TOKEN_KEYS)) + ')"\\s*:')
+
+
+def may_hold_tokens(text: str) -> bool:
+    """Whether stored JSON text may hold a value the full view masks: a token-shaped string (it contains
+    ``pt_``) or a value under a token field (the field's name as a key). When not, the payload is shown
+    as stored without walking it (``Redactor.event(..., plain=True)``)."""
+    if "pt_" in text:
+        return True
+    return any(key in text for key in QUOTED_TOKEN_KEYS) and TOKEN_KEY.search(text) is not None
 
 
 class Redactor:
@@ -41,11 +52,12 @@ class Redactor:
         return self.rule.view == "partner_allowlist"
 
     def event(self, event_type: str, data: dict[str, Any], meta: dict[str, Any], *, target_type: str | None = None,
-              own_transfer: bool = False) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """(data, meta) as this viewer sees them, or None if the viewer sees nothing of the event."""
-        base = {k: meta[k] for k in BASE_META if k in meta}
+              own_transfer: bool = False, plain: bool = False) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(data, meta) as this viewer sees them, or None if the viewer sees nothing of the event.
+        ``plain``: the caller checked (``may_hold_tokens``) that nothing in them is to be masked."""
         if self.full:
-            return self._seal(data), self._seal(meta)
+            return (data, meta) if plain else (self._seal(data), self._seal(meta))
+        base = {k: meta[k] for k in BASE_META if k in meta}
         if self.partner:
             if event_type == "EventCorrected":
                 payload = pf.redact_correction(data, target_type or "")

@@ -10,11 +10,10 @@ from typing import Any
 
 import anyio
 import strawberry
-from starlette.concurrency import run_in_threadpool
 
 from api import policy
 from api.context import clue_id as parse_id
-from api.reads.audit import shredded_tokens
+from api.reads.streams import replay_one
 from api.redaction import partner_may_see
 from api.types.audit import LogEvent
 from domain import errors
@@ -30,11 +29,15 @@ class Subscription:
     async def clue_events(self, info: strawberry.Info, clue_id: strawberry.ID) -> AsyncGenerator[LogEvent, None]:
         ctx = info.context
         p = ctx.require_principal()
-        access = policy.clue_access(p)
+        access, scope = policy.clue_access(p), policy.clue_scope(p)
         stream = parse_id(str(clue_id))
-        agg = await run_in_threadpool(ctx.services.ledger.load, stream, ClueAggregate)
+        source = ctx.services.source
+        found = await replay_one(source, ctx.services.ledger, stream, ClueAggregate)
+        agg = found.aggregate
         if access == policy.PARTNER and not agg.shares.get(p.org_id):
             raise errors.NotFound(f"no clue {stream} shared with {p.org_id}")
+        if scope is not None and not scope.allows_clue(agg, found.unit):
+            raise errors.NotFound(f"no clue {stream} in division {p.org_id} or assigned to {p.user_id}")
         version, org = agg.version, p.org_id
         transfers = {tid for tid, t in agg.transfers.items() if t["target_org_id"] == org}
         types = {eid: e["type"] for eid, e in agg.index.items()}
@@ -42,9 +45,9 @@ class Subscription:
         for eid, e in agg.index.items():
             if partner_may_see(e["type"], e["data"], org, transfers, published):
                 published.add(eid)
-        redactor = ctx.redactor(await run_in_threadpool(shredded_tokens, ctx.services.reads))
+        redactor = ctx.redactor(ctx.services.shredded.known())
         while True:
-            stored = await run_in_threadpool(ctx.services.ledger.recorder.select_events, stream, gt=version)
+            stored = await source.stored([stream], gt=version)
             for s in stored:
                 ev = _as_logged(s)
                 version, types[ev.event_id] = ev.version, ev.event_type
@@ -66,11 +69,10 @@ class Subscription:
         ctx = info.context
         policy.log_access(ctx.require_principal())
         position = max(after, 0)
-        redactor = ctx.redactor(await run_in_threadpool(shredded_tokens, ctx.services.reads))
+        redactor = ctx.redactor(ctx.services.shredded.known())
         while True:
-            batch = await run_in_threadpool(ctx.services.ledger.notifications, position, BATCH)
-            for n in batch:
-                ev = decode(n)
+            batch = await ctx.services.source.notifications(position, BATCH)
+            for ev in batch:
                 position = ev.position
                 if ev.meta.get("sensitivity") in ("S2", "S3") and ev.stream_type != "AccessLog":
                     ctx.note_view(info, [f"stream:{ev.stream_id}"], [ev.meta["sensitivity"]])

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 
 from api import policy
 from api.context import clue_id as parse_id
 from api.queries.moments import moment_us
-from api.reads.audit import shredded_tokens, trail
-from api.reads.clues import shared_with
+from api.reads.audit import entries, first_statement, stream_type_of, trail_statement
+from api.reads.clues import shares_of, stream_scope, stream_shares
 from api.types.audit import AuditEntry, LogEvent, build_trail
 from api.types.common import page_size
 from domain import errors
-from projections.events import decode
 
 SENSITIVE = ("S2", "S3")
 
@@ -26,32 +24,37 @@ class AuditQueries:
     async def audit_trail(self, info: strawberry.Info, clue_id: strawberry.ID, as_of: str | None = None, known_at: str | None = None) -> list[AuditEntry]:
         ctx = info.context
         p = ctx.require_principal()
-        access = policy.clue_access(p)
+        access, scope = policy.clue_access(p), policy.clue_scope(p)
         stream = str(parse_id(str(clue_id)))
         as_of_us, known_us = moment_us(as_of), moment_us(known_at)
-
-        def read() -> tuple[list[dict], object]:
-            if access == policy.PARTNER and stream not in shared_with(ctx.services.reads, p.org_id):
-                raise errors.NotFound(f"no clue {stream} shared with {p.org_id}")
-            redactor = ctx.redactor(shredded_tokens(ctx.services.reads))
-            return trail(ctx.services.reads, stream, as_of_us, known_us, redactor), redactor
-
-        entries, redactor = await run_in_threadpool(read)
-        classes = sorted({e["meta"].get("sensitivity", "S2") for e in entries} & set(SENSITIVE))
+        services = ctx.services
+        # the rows and the caller's access to the stream: one round trip
+        statements = [trail_statement(stream, known_us)]
+        if access == policy.PARTNER:
+            statements.append(stream_shares(stream))
+        elif scope is not None:
+            statements.append(stream_scope(stream, scope))
+        rows, *check = await services.source.batch(statements)
+        if access == policy.PARTNER and stream not in shares_of(check[0], p.org_id):
+            raise errors.NotFound(f"no clue {stream} shared with {p.org_id}")
+        first = rows[:1] or await services.source.dicts(*first_statement(stream))
+        if not first:
+            raise errors.NotFound(f"no stream {stream} (read models follow the log within a second)")
+        if scope is not None and not check[0] and stream_type_of(first) == "Clue":
+            raise errors.NotFound(f"no clue {stream} in division {p.org_id} or assigned to {p.user_id}")
+        redactor = ctx.redactor(services.shredded.known())
+        shown = entries(rows, as_of_us, redactor)
+        classes = sorted({e["meta"].get("sensitivity", "S2") for e in shown} & set(SENSITIVE))
         ctx.note_view(info, [f"stream:{stream}"] if classes else [], classes)
-        return build_trail(entries, redactor)
+        return build_trail(shown, redactor)
 
     @strawberry.field(description="The raw ordered log after a position (auditors; positions may have gaps)")
     async def events(self, info: strawberry.Info, after: int = 0, first: int | None = 100) -> list[LogEvent]:
         ctx = info.context
         policy.log_access(ctx.require_principal())
         size = page_size(first)
-
-        def read() -> tuple[list, object]:
-            redactor = ctx.redactor(shredded_tokens(ctx.services.reads))
-            return [decode(n) for n in ctx.services.ledger.notifications(after=max(after, 0), limit=size)], redactor
-
-        logged, redactor = await run_in_threadpool(read)
+        redactor = ctx.redactor(ctx.services.shredded.known())
+        logged = await ctx.services.source.notifications(max(after, 0), size)
         # reading the access log itself is not logged again (that would feed on itself)
         sensitive = [ev for ev in logged if ev.meta.get("sensitivity") in SENSITIVE and ev.stream_type != "AccessLog"]
         ctx.note_view(info, [f"stream:{s}" for s in dict.fromkeys(ev.stream_id for ev in sensitive)],

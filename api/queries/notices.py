@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from starlette.concurrency import run_in_threadpool
 
 from api import policy
 from api.queries.moments import moment_us, now_us, start_us
@@ -32,11 +29,9 @@ class NoticeQueries:
                         issued_to_us=moment_us(f.issued_to), overdue=f.overdue)
         at = now_us()
 
-        def read() -> tuple[list[dict[str, Any]], bool]:
-            only = shared_with(ctx.services.reads, p.org_id) if access == policy.PARTNER else None
-            return notice_page(ctx.services.reads, q, size, cursor, at, only)
-
-        rows, more = await run_in_threadpool(read)
+        source = ctx.services.source
+        only = await shared_with(source, p.org_id) if access == policy.PARTNER else None
+        rows, more = await notice_page(source, q, size, cursor, at, only)
         bureau = ctx.services.settings.ledger.bureau
         edges = [NoticeEdge(cursor=encode_cursor(r["issued_us"], r["notice_id"]), node=Notice.from_row(r, bureau, at))
                  for r in rows]
@@ -51,5 +46,5 @@ class NoticeQueries:
         access = policy.deadline_access(p)
         at, size = moment_us(as_of) or now_us(), page_size(first)
         recipient = p.org_id if access == policy.OWN else None
-        rows = await run_in_threadpool(overdue_obligations, ctx.services.reads, at, size, recipient)
+        rows = await overdue_obligations(ctx.services.source, at, size, recipient)
         return [Obligation.of(r, r["stream_id"], at) for r in rows]

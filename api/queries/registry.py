@@ -6,14 +6,15 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 
 from api import policy
 from api.queries.moments import now_us
 from api.reads.registry import agencies, batch_ids, board
+from api.reads.streams import replay
 from api.types.common import iso, page_size
 from api.types.notice import Notice
 from api.types.registry import Agency, AgencyBoard, ReviewBatch
+from domain import errors
 from domain.review_batch import ReviewBatch as BatchAggregate
 
 
@@ -34,7 +35,7 @@ class RegistryQueries:
         ctx = info.context
         p = ctx.require_principal()
         access = policy.registry_access(p)
-        rows = await run_in_threadpool(agencies, ctx.services.reads)
+        rows = await agencies(ctx.services.source)
         if access == policy.OWN:
             rows = [r for r in rows if r["id"] == p.org_id]
         counts = access in (policy.FULL, policy.OWN)
@@ -47,7 +48,7 @@ class RegistryQueries:
         ctx = info.context
         policy.board_access(ctx.require_principal(), str(agency_id))
         at = now_us()
-        b = await run_in_threadpool(board, ctx.services.reads, str(agency_id), at)
+        b = await board(ctx.services.source, str(agency_id), at)
         bureau = ctx.services.settings.ledger.bureau
         notices = [Notice.from_row(n, bureau, at) for n in b.pop("notices")]
         return AgencyBoard(**b, notices=notices)
@@ -58,9 +59,11 @@ class RegistryQueries:
         policy.batch_access(ctx.require_principal())
         size = page_size(first)
 
-        def read() -> list[Any]:
-            return [ctx.services.ledger.load(UUID(i), BatchAggregate) for i in batch_ids(ctx.services.reads, size)]
-
-        return [_batch(agg) for agg in await run_in_threadpool(read)]
+        ids = [UUID(i) for i in await batch_ids(ctx.services.source, size)]
+        found = await replay(ctx.services.source, ctx.services.ledger, ids, BatchAggregate)
+        for f in found:
+            if isinstance(f, errors.LedgerError):
+                raise f
+        return [_batch(f.aggregate) for f in found]  # type: ignore[union-attr]
 
 

@@ -1,68 +1,105 @@
 """A stream's audit trail from ``audit_timeline`` (domain.md §7, §4.10): ``as_of`` filters business time,
-``known_at`` recorded time; corrections and voids known at ``known_at`` are linked to what they correct."""
+``known_at`` recorded time; corrections and voids known at ``known_at`` are linked to what they correct.
+
+Reading is split from shaping so that a resolver sends the trail's statements together with its
+access checks in one round trip (``trail_statement``), then shapes the rows (``entries``)."""
 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
-from api.readpool import ReadPool
-from domain import errors
-from api.redaction import Redactor, partner_may_see
+from api.reads.source import Statement
 from api.reads.state import corrected
+from api.redaction import Redactor, may_hold_tokens, partner_may_see
 
 CORRECTIONS = ("EventCorrected", "EventVoided")
+TRAIL_COLUMNS = ("position", "stream_id", "version", "event_type", "event_id", "occurred_us", "recorded_us",
+                 "target_event_id", "meta", "data")
 
 
-def shredded_tokens(pool: ReadPool) -> set[str]:
-    rows = pool.dicts("SELECT data FROM audit_timeline WHERE event_type = 'IdentityShredded'")
-    return {json.loads(r["data"]).get("person_token") for r in rows}
+class ShreddedTokens:
+    """Person tokens whose key was destroyed (IdentityShredded), followed along ``audit_timeline`` by
+    position: each refresh asks only for what was projected since the last one (shredding is final).
+    The API refreshes it after each catch-up of its projector, so the ``[shredded]`` marks follow the
+    read models; a token not yet known as shredded is still masked (``[sealed]``)."""
+
+    def __init__(self) -> None:
+        self.tokens: set[str] = set()
+        self.position = 0
+        self._lock = threading.Lock()
+
+    def statement(self) -> Statement:
+        return ("SELECT h.head, s.data FROM (SELECT MAX(position) AS head FROM audit_timeline) h LEFT JOIN "
+                "audit_timeline s ON s.position > ? AND s.position <= h.head AND s.event_type = 'IdentityShredded'",
+                [self.position])
+
+    def absorb(self, rows: list[dict[str, Any]]) -> frozenset[str]:
+        """Take in the rows of ``statement``; returns every shredded token known."""
+        with self._lock:
+            for r in rows:
+                if r["data"]:
+                    self.tokens.add(json.loads(r["data"]).get("person_token"))
+            if rows and rows[0]["head"] is not None:
+                self.position = max(self.position, int(rows[0]["head"]))
+        return self.known()
+
+    def known(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self.tokens)
 
 
-def event_hashes(pool: ReadPool, stream_id: str) -> dict[int, str]:
-    try:
-        rows = pool.dicts("SELECT version, event_hash FROM event_hashes WHERE stream_id = ?", [stream_id])
-    except Exception:  # noqa: BLE001 - stores created before hashing have no such table
-        return {}
-    return {int(r["version"]): r["event_hash"] for r in rows}
-
-
-def trail(pool: ReadPool, stream_id: str, as_of_us: int | None, known_us: int | None,
-          redactor: Redactor) -> list[dict[str, Any]]:
-    """Entries in version order, redacted for the viewer, each with its inline corrections; correction
-    entries recorded after ``as_of`` are kept with ``listed`` false (shown only inline)."""
-    sql = "SELECT * FROM audit_timeline WHERE stream_id = ?"
+def trail_statement(stream_id: str, known_us: int | None) -> Statement:
+    """The stream's rows recorded by ``known_us``, each with its recorded hash, in version order."""
+    sql = (f"SELECT {', '.join('t.' + c for c in TRAIL_COLUMNS)}, h.event_hash FROM audit_timeline t "
+           "LEFT JOIN event_hashes h ON h.stream_id = t.stream_id AND h.version = t.version WHERE t.stream_id = ?")
     params: list[Any] = [stream_id]
     if known_us is not None:
-        sql += " AND recorded_us <= ?"
+        sql += " AND t.recorded_us <= ?"
         params.append(known_us)
-    rows = pool.dicts(sql + " ORDER BY version", params)
-    if not rows and not pool.dicts("SELECT 1 AS found FROM audit_timeline WHERE stream_id = ? LIMIT 1", [stream_id]):
-        raise errors.NotFound(f"no stream {stream_id} (read models follow the log within a second)")
-    hashes = event_hashes(pool, stream_id)
+    return sql + " ORDER BY t.version", params
+
+
+def first_statement(stream_id: str) -> Statement:
+    """The stream's first row (whatever ``known_at``): whether it exists, and its type."""
+    return "SELECT meta FROM audit_timeline WHERE stream_id = ? ORDER BY version LIMIT 1", [stream_id]
+
+
+def entries(rows: list[dict[str, Any]], as_of_us: int | None, redactor: Redactor) -> list[dict[str, Any]]:
+    """Entries in version order, redacted for the viewer, each with its inline corrections; correction
+    entries recorded after ``as_of`` are kept with ``listed`` false (shown only inline)."""
     for r in rows:
+        r["plain"] = not (may_hold_tokens(r["meta"]) or may_hold_tokens(r["data"]))
         r["meta"], r["data"] = json.loads(r["meta"]), json.loads(r["data"])
-        r["event_hash"] = hashes.get(int(r["version"]))
     if redactor.partner:
         rows = _partner_rows(rows, redactor.org_id)
     by_target: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         if r["event_type"] in CORRECTIONS:
             by_target.setdefault(str(r["target_event_id"]), []).append(r)
-    entries = []
+    found = []
     for r in rows:
         listed = as_of_us is None or r["occurred_us"] <= as_of_us
         if not listed and r["event_type"] not in CORRECTIONS:
             continue  # a correction known at known_at still applies to earlier events (listed inline only)
         fixes = by_target.get(r["event_id"], [])
         changes = [f["data"] for f in fixes if f["event_type"] == "EventCorrected"]
-        entries.append({**r, "listed": listed, "corrections": [f["event_id"] for f in fixes],
-                        "voided": any(f["event_type"] == "EventVoided" for f in fixes),
-                        "corrected_data": corrected(r["data"], changes) if changes else r["data"]})
-    types = {e["event_id"]: e["event_type"] for e in entries}
+        found.append({**r, "listed": listed, "corrections": [f["event_id"] for f in fixes],
+                      "voided": any(f["event_type"] == "EventVoided" for f in fixes),
+                      "corrected_data": corrected(r["data"], changes) if changes else r["data"]})
+    types = {e["event_id"]: e["event_type"] for e in found}
     transfers = partner_transfers(rows, redactor.org_id) if redactor.partner else set()
-    shown = [_redacted(e, redactor, types, transfers) for e in entries]
+    shown = [_redacted(e, redactor, types, transfers) for e in found]
     return [e for e in shown if e is not None]
+
+
+def stream_type_of(rows: list[dict[str, Any]]) -> str | None:
+    """The stream type of trail rows (from the envelope of the first; JSON text or already decoded)."""
+    if not rows:
+        return None
+    meta = rows[0]["meta"]
+    return (json.loads(meta) if isinstance(meta, str) else meta).get("stream_type")
 
 
 def partner_transfers(rows: list[dict[str, Any]], org: str) -> set[str]:
@@ -84,8 +121,10 @@ def _redacted(e: dict[str, Any], redactor: Redactor, types: dict[str, str],
     kind = e["event_type"]
     own = kind == "AccountabilityReferred" and str(e["data"].get("via_transfer_id")) in transfers
     shown = redactor.event(kind, e["data"], e["meta"], target_type=types.get(str(e.get("target_event_id"))),
-                           own_transfer=own)
+                           own_transfer=own, plain=e["plain"])
     if shown is None:
         return None
-    corrected = redactor.event(kind, e["corrected_data"], {}, own_transfer=own) if kind not in CORRECTIONS else None
+    corrected = None
+    if kind not in CORRECTIONS and e["corrected_data"] is not e["data"]:
+        corrected = redactor.event(kind, e["corrected_data"], {}, own_transfer=own)
     return {**e, "data": shown[0], "meta": shown[1], "corrected_data": corrected[0] if corrected else shown[0]}

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from api.readpool import ReadPool
+from api.policy import ASSIGNED_STATES, ClueScope
+from api.reads.source import ReadSource, Statement
 
 COLUMNS = ("stream_id", "bureau", "clue_no", "channel", "summary", "agencies", "received_us", "status", "lead",
            "case_no", "closure_type", "version", "updated_us")
@@ -27,23 +28,31 @@ def _row(raw: dict[str, Any]) -> dict[str, Any]:
     return {**raw, "agencies": json.loads(raw["agencies"] or "[]")}
 
 
-def clue_rows(pool: ReadPool, ids: list[str]) -> dict[str, dict[str, Any]]:
-    if not ids:
-        return {}
-    marks = ", ".join("?" for _ in ids)
-    rows = pool.dicts(f"SELECT {', '.join(COLUMNS)} FROM clue_list WHERE stream_id IN ({marks})", ids)
-    return {r["stream_id"]: _row(r) for r in rows}
+_STATES = ", ".join(f"'{state}'" for state in ASSIGNED_STATES)
+ASSIGNED = ("EXISTS (SELECT 1 FROM assignments a WHERE a.stream_id = c.stream_id AND a.user_id = ? "
+            f"AND a.state IN ({_STATES}))")
 
 
-def clue_page(pool: ReadPool, q: ClueQuery, size: int, after: tuple[int, str] | None, now_us: int,
-              only: set[str] | None, text_in_summary: bool = True) -> tuple[list[dict[str, Any]], bool]:
-    """One page (``size`` rows) after the cursor; ``only`` restricts to those clues (partners)."""
+def in_scope(scope: ClueScope) -> tuple[str, list[Any]]:
+    """SQL over ``clue_list c``: the clues of the reader's division or assigned to them (§9)."""
+    return f"(c.bureau = ? OR c.lead = ? OR {ASSIGNED})", [scope.division, scope.user_id, scope.user_id]
+
+
+async def clue_page(source: ReadSource, q: ClueQuery, size: int, after: tuple[int, str] | None, now_us: int,
+                    only: set[str] | None, text_in_summary: bool = True,
+                    scope: ClueScope | None = None) -> tuple[list[dict[str, Any]], bool]:
+    """One page (``size`` rows) after the cursor; ``only`` restricts to those clues (partners), ``scope``
+    to a staff member's (§9)."""
     where, params = ["1 = 1"], []
     if only is not None:
         if not only:
             return [], False
         where.append(f"c.stream_id IN ({', '.join('?' for _ in only)})")
         params.extend(sorted(only))
+    if scope is not None:
+        clause, values = in_scope(scope)
+        where.append(clause)
+        params.extend(values)
     if q.statuses:
         where.append(f"c.status IN ({', '.join('?' for _ in q.statuses)})")
         params.extend(q.statuses)
@@ -74,23 +83,26 @@ def clue_page(pool: ReadPool, q: ClueQuery, size: int, after: tuple[int, str] | 
         params.extend([after[0], after[0], after[1]])
     sql = (f"SELECT {', '.join('c.' + c for c in COLUMNS)} FROM clue_list c WHERE {' AND '.join(where)} "
            f"ORDER BY c.received_us, c.stream_id LIMIT ?")
-    rows = pool.dicts(sql, [*params, size + 1])
+    rows = await source.dicts(sql, [*params, size + 1])
     return [_row(r) for r in rows[:size]], len(rows) > size
 
 
-def overdue_streams(pool: ReadPool, ids: list[str], at_us: int) -> set[str]:
+async def overdue_streams(source: ReadSource, ids: list[str], at_us: int) -> set[str]:
+    """Of these clues, those with an open deadline due at or before ``at_us``."""
     if not ids:
         return set()
     marks = ", ".join("?" for _ in ids)
-    rows = pool.dicts(f"SELECT DISTINCT stream_id FROM obligations WHERE stream_id IN ({marks}) "
-                      "AND status = 'open' AND due_us <= ?", [*ids, at_us])
+    rows = await source.dicts(f"SELECT DISTINCT stream_id FROM obligations WHERE stream_id IN ({marks}) "
+                              "AND status = 'open' AND due_us <= ?", [*ids, at_us])
     return {r["stream_id"] for r in rows}
 
 
-def shared_with(pool: ReadPool, org_id: str) -> set[str]:
-    """Clues currently shared with partner ``org_id`` (PartnerShareGranted not followed by a revocation)."""
-    rows = pool.dicts("SELECT stream_id, event_type, data FROM audit_timeline WHERE event_type IN "
-                      "('PartnerShareGranted', 'PartnerShareRevoked') ORDER BY position")
+SHARES = "event_type IN ('PartnerShareGranted', 'PartnerShareRevoked')"
+
+
+def shares_of(rows: list[dict[str, Any]], org_id: str) -> set[str]:
+    """Clues shared with partner ``org_id`` after these share events (in log order): a PartnerShareGranted
+    not followed by a revocation."""
     shared: set[str] = set()
     for r in rows:
         if json.loads(r["data"]).get("partner_org_id") != org_id:
@@ -102,10 +114,28 @@ def shared_with(pool: ReadPool, org_id: str) -> set[str]:
     return shared
 
 
-def stream_versions(pool: ReadPool, ids: list[str]) -> dict[str, int]:
+async def shared_with(source: ReadSource, org_id: str) -> set[str]:
+    """Clues currently shared with partner ``org_id``."""
+    return shares_of(await source.dicts(f"SELECT stream_id, event_type, data FROM audit_timeline WHERE {SHARES} "
+                                        "ORDER BY position"), org_id)
+
+
+def stream_shares(stream_id: str) -> Statement:
+    """The share events of one stream (``shares_of`` tells whether it is shared with a partner)."""
+    return (f"SELECT stream_id, event_type, data FROM audit_timeline WHERE stream_id = ? AND {SHARES} "
+            "ORDER BY version", [stream_id])
+
+
+def stream_scope(stream_id: str, scope: ClueScope) -> Statement:
+    """One row if the clue is in the staff member's scope, none otherwise (or if it is not a clue)."""
+    clause, values = in_scope(scope)
+    return f"SELECT c.stream_id FROM clue_list c WHERE c.stream_id = ? AND {clause}", [stream_id, *values]
+
+
+async def stream_versions(source: ReadSource, ids: list[str]) -> dict[str, int]:
     if not ids:
         return {}
     marks = ", ".join("?" for _ in ids)
-    rows = pool.dicts(f"SELECT stream_id, MAX(version) AS version FROM audit_timeline WHERE stream_id IN ({marks}) "
-                      "GROUP BY stream_id", ids)
+    rows = await source.dicts(f"SELECT stream_id, MAX(version) AS version FROM audit_timeline WHERE stream_id IN "
+                              f"({marks}) GROUP BY stream_id", ids)
     return {r["stream_id"]: int(r["version"]) for r in rows}

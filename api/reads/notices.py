@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from api.readpool import ReadPool
+from api.reads.source import ReadSource
 from api.reads.state import DUE_TYPES
 
 NOTICE_COLUMNS = ("notice_id", "stream_id", "stream_type", "notice_type", "doc_number", "recipient_org_id",
@@ -33,7 +33,7 @@ def _due_exists(alias: str = "n") -> str:
             "AND o.status = 'open' AND o.due_us <= ?)")
 
 
-def notice_page(pool: ReadPool, q: NoticeQuery, size: int, after: tuple[int, str] | None, now_us: int,
+async def notice_page(source: ReadSource, q: NoticeQuery, size: int, after: tuple[int, str] | None, now_us: int,
                 only_streams: set[str] | None) -> tuple[list[dict[str, Any]], bool]:
     where, params = ["1 = 1"], []
     if only_streams is not None:
@@ -63,22 +63,22 @@ def notice_page(pool: ReadPool, q: NoticeQuery, size: int, after: tuple[int, str
         params.extend([after[0], after[0], after[1]])
     sql = (f"SELECT {', '.join('n.' + c for c in NOTICE_COLUMNS)} FROM notice_register n "
            f"WHERE {' AND '.join(where)} ORDER BY n.issued_us, n.notice_id LIMIT ?")
-    rows = pool.dicts(sql, [*params, size + 1])
+    rows = await source.dicts(sql, [*params, size + 1])
     return rows[:size], len(rows) > size
 
 
-def notice_dues(pool: ReadPool, notice_ids: list[str]) -> dict[str, dict[str, Any]]:
+async def notice_dues(source: ReadSource, notice_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The latest report deadline of each notice."""
     if not notice_ids:
         return {}
     marks = ", ".join("?" for _ in notice_ids)
     kinds = ", ".join(f"'{k}'" for k in DUE_TYPES)
-    rows = pool.dicts(f"SELECT {', '.join(OBLIGATION_COLUMNS)} FROM obligations WHERE subject IN ({marks}) "
-                      f"AND type IN ({kinds}) ORDER BY start_us", notice_ids)
+    rows = await source.dicts(f"SELECT {', '.join(OBLIGATION_COLUMNS)} FROM obligations WHERE subject IN ({marks}) "
+                              f"AND type IN ({kinds}) ORDER BY start_us", notice_ids)
     return {r["subject"]: r for r in rows}
 
 
-def overdue_obligations(pool: ReadPool, at_us: int, limit: int, recipient: str | None = None) -> list[dict[str, Any]]:
+async def overdue_obligations(source: ReadSource, at_us: int, limit: int, recipient: str | None = None) -> list[dict[str, Any]]:
     """Open obligations due at or before ``at_us`` (a liaison: those of its own agency's notices)."""
     sql = f"SELECT {', '.join('o.' + c for c in OBLIGATION_COLUMNS)} FROM obligations o WHERE o.status = 'open' " \
           "AND o.due_us <= ?"
@@ -86,10 +86,9 @@ def overdue_obligations(pool: ReadPool, at_us: int, limit: int, recipient: str |
     if recipient is not None:
         sql += " AND o.subject IN (SELECT n.notice_id FROM notice_register n WHERE n.recipient_org_id = ?)"
         params.append(recipient)
-    rows = pool.dicts(sql + " ORDER BY o.due_us, o.obligation_id LIMIT ?", [*params, limit])
-    return rows
+    return await source.dicts(sql + " ORDER BY o.due_us, o.obligation_id LIMIT ?", [*params, limit])
 
 
-def notices_of(pool: ReadPool, agency_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    return pool.dicts(f"SELECT {', '.join(NOTICE_COLUMNS)} FROM notice_register WHERE recipient_org_id = ? "
-                      "ORDER BY issued_us DESC, notice_id LIMIT ?", [agency_id, limit])
+async def notices_of(source: ReadSource, agency_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    return await source.dicts(f"SELECT {', '.join(NOTICE_COLUMNS)} FROM notice_register WHERE recipient_org_id = ? "
+                              "ORDER BY issued_us DESC, notice_id LIMIT ?", [agency_id, limit])

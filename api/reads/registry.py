@@ -6,38 +6,42 @@ import json
 from statistics import mean
 from typing import Any
 
-from api.readpool import ReadPool
+from api.reads.source import ReadSource
 from api.reads.notices import OPEN_NOTICE, notice_dues, notices_of
 
 DAY_US = 86_400 * 1_000_000
 DUE_SOON_DAYS = 3
 
 
-def agencies(pool: ReadPool) -> list[dict[str, Any]]:
+async def agencies(source: ReadSource) -> list[dict[str, Any]]:
+    registry, listed, open_notices, notified = await source.batch([
+        ("SELECT event_type, data FROM audit_timeline WHERE event_type IN ('OrgRegistered', 'OrgRenamed') "
+         "ORDER BY position", []),
+        ("SELECT agencies FROM clue_list", []),
+        (f"SELECT recipient_org_id, COUNT(*) AS n FROM notice_register WHERE status IN "
+         f"({', '.join('?' for _ in OPEN_NOTICE)}) GROUP BY recipient_org_id", list(OPEN_NOTICE)),
+        ("SELECT DISTINCT recipient_org_id FROM notice_register", [])])
     orgs: dict[str, dict[str, Any]] = {}
-    for r in pool.dicts("SELECT event_type, data FROM audit_timeline WHERE event_type IN ('OrgRegistered', "
-                        "'OrgRenamed') ORDER BY position"):
+    for r in registry:
         data = json.loads(r["data"])
         if r["event_type"] == "OrgRegistered":
             orgs[data["org_code"]] = {"id": data["org_code"], "name": data.get("name_zh"),
                                       "org_type": data.get("org_type"), "supervised": data.get("is_supervised")}
     clue_counts: dict[str, int] = {}
-    for r in pool.dicts("SELECT agencies FROM clue_list"):
+    for r in listed:
         for a in json.loads(r["agencies"] or "[]"):
             clue_counts[a] = clue_counts.get(a, 0) + 1
-    open_counts = {r["recipient_org_id"]: int(r["n"]) for r in pool.dicts(
-        f"SELECT recipient_org_id, COUNT(*) AS n FROM notice_register WHERE status IN "
-        f"({', '.join('?' for _ in OPEN_NOTICE)}) GROUP BY recipient_org_id", list(OPEN_NOTICE))}
-    all_notices = {r["recipient_org_id"] for r in pool.dicts("SELECT DISTINCT recipient_org_id FROM notice_register")}
+    open_counts = {r["recipient_org_id"]: int(r["n"]) for r in open_notices}
+    all_notices = {r["recipient_org_id"] for r in notified}
     for code in set(clue_counts) | all_notices:
         orgs.setdefault(code, {"id": code, "name": None, "org_type": None, "supervised": None})
     return [{**o, "clues": clue_counts.get(code, 0), "open_notices": open_counts.get(code, 0)}
             for code, o in sorted(orgs.items())]
 
 
-def board(pool: ReadPool, agency_id: str, now_us: int) -> dict[str, Any]:
-    notices = notices_of(pool, agency_id)
-    dues = notice_dues(pool, [n["notice_id"] for n in notices])
+async def board(source: ReadSource, agency_id: str, now_us: int) -> dict[str, Any]:
+    notices = await notices_of(source, agency_id)
+    dues = await notice_dues(source, [n["notice_id"] for n in notices])
     open_ = [n for n in notices if n["status"] in OPEN_NOTICE]
 
     def due_us(n: dict[str, Any]) -> int | None:
@@ -48,8 +52,8 @@ def board(pool: ReadPool, agency_id: str, now_us: int) -> dict[str, Any]:
     soon = [n for n in open_ if due_us(n) is not None and now_us < due_us(n) <= now_us + DUE_SOON_DAYS * DAY_US]
     spans = [(n["verified_us"] - n["served_us"]) / DAY_US for n in notices
              if n["status"] == "closed_rectified" and n["served_us"] and n["verified_us"]]
-    counts = _event_counts(pool, agency_id)
-    name = next((a["name"] for a in agencies(pool) if a["id"] == agency_id), None)
+    counts = await _event_counts(source, agency_id)
+    name = next((a["name"] for a in await agencies(source) if a["id"] == agency_id), None)
     return {"agency_id": agency_id, "name": name, "notices": notices, "open_notices": len(open_),
             "overdue_notices": len(overdue), "due_soon_notices": len(soon),
             "rectified_notices": sum(1 for n in notices if n["status"] == "closed_rectified"),
@@ -58,9 +62,9 @@ def board(pool: ReadPool, agency_id: str, now_us: int) -> dict[str, Any]:
             "mean_days_served_to_verified": round(mean(spans), 2) if spans else None, **counts}
 
 
-def _event_counts(pool: ReadPool, agency_id: str) -> dict[str, int]:
-    rows = pool.dicts("SELECT event_type, data FROM audit_timeline WHERE event_type IN ('InterviewHeld', "
-                      "'InterviewScheduled', 'ProblemFound') AND data LIKE ?", [f"%{agency_id}%"])
+async def _event_counts(source: ReadSource, agency_id: str) -> dict[str, int]:
+    rows = await source.dicts("SELECT event_type, data FROM audit_timeline WHERE event_type IN ('InterviewHeld', "
+                              "'InterviewScheduled', 'ProblemFound') AND data LIKE ?", [f"%{agency_id}%"])
     interviews = review = self_reported = 0
     for r in rows:
         data = json.loads(r["data"])
@@ -74,7 +78,7 @@ def _event_counts(pool: ReadPool, agency_id: str) -> dict[str, int]:
     return {"interviews": interviews, "review_problems": review, "self_reported_problems": self_reported}
 
 
-def batch_ids(pool: ReadPool, limit: int) -> list[str]:
-    rows = pool.dicts("SELECT stream_id FROM audit_timeline WHERE event_type = 'ReviewBatchOpened' "
-                      "ORDER BY occurred_us DESC, stream_id LIMIT ?", [limit])
+async def batch_ids(source: ReadSource, limit: int) -> list[str]:
+    rows = await source.dicts("SELECT stream_id FROM audit_timeline WHERE event_type = 'ReviewBatchOpened' "
+                              "ORDER BY occurred_us DESC, stream_id LIMIT ?", [limit])
     return [r["stream_id"] for r in rows]

@@ -109,13 +109,14 @@ class Clue:
 
     async def _state(self, info: strawberry.Info) -> Any:
         if self._agg is None:
-            self._agg = await info.context.loaders.clue.load(str(self.id))
+            self._agg = (await info.context.loaders.clue.load(str(self.id))).aggregate
         return self._agg
 
     @strawberry.field(description="An open deadline of this clue is past due (at asOf for clueAsOf)")
     async def overdue(self, info: strawberry.Info) -> bool:
-        agg = await self._state(info)
-        return any(o["overdue"] for o in self._obligations(agg))
+        if self._agg is None:  # a listed clue: from the deadlines read model, one query per page
+            return await info.context.loaders.overdue(self._at_us).load(str(self.id))
+        return any(o["overdue"] for o in self._obligations(self._agg))
 
     def _obligations(self, agg: Any) -> list[dict[str, Any]]:
         views = [state.obligation_view(ob) for ob in agg.obligations.values()]

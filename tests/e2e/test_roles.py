@@ -13,7 +13,7 @@ import pytest
 from infra.sample import CST, STAFF, SUPERVISOR
 from tests.e2e.commands import LIAISON_A02, RECEIVE, doc, meta, send
 from tests.e2e.conftest import Api, TestClient, create_app, settings_for
-from tests.e2e.story import story
+from tests.e2e.story import receive, story
 
 PARTNER_ORG = "hq-jwjw"
 WHO = {"supervision_staff": ("u-staff-9", "HQ"), "supervisor": ("u-sup-9", "HQ"),
@@ -67,7 +67,7 @@ MATRIX = {  # expected refusal code per role, in ROLES order (None: allowed)
     "agencies": (OK, OK, OK, OK, OK, OK),
     "board_own": (OK, OK, NA, OK, OK, NA),
     "board_other": (OK, OK, NA, OK, NA, NA),
-    "statistics": (OK, OK, NA, OK, NA, NA),
+    "statistics": (OK, OK, OK, OK, NA, NA),
     "review_batches": (OK, OK, NA, OK, NA, NA),
     "events": (NA, NA, NA, OK, NA, NA),
     "receive_clue": (OK, OK, NA, NA, NA, NA),
@@ -133,3 +133,85 @@ def test_liaison_sees_only_its_own_agencys_notices(world: tuple[Api, dict[str, A
                                                 "completion": "complete", "measures": "整改"},
                    meta(datetime.now(CST), 9, ids["private"]), who=LIAISON_A02)
     assert refused["errors"][0]["extensions"]["code"] == "NOT_AUTHORIZED"
+
+
+def test_partner_statistics_count_only_the_clues_shared_with_it(world: tuple[Api, dict[str, Any]]) -> None:
+    api, ids = world
+    year = datetime.now(CST).year
+    query = (f"{{ statistics(period: {{year: {year}}}) {{ cluesCollected clueValid: cluesValid casesOpened "
+             "workTipLetters reconsideration { received } json } }")
+    bureau = api.data(query, role="supervisor", user="u-sup-9")["statistics"]
+    partner = api.data(query, role="discipline_partner", user="u-jw-1", org=PARTNER_ORG)["statistics"]
+    other = api.data(query, role="discipline_partner", user="u-jw-2", org="other-jw")["statistics"]
+    assert bureau["cluesCollected"] >= 2 and bureau["casesOpened"] == 2  # the shared and the private story (and
+    # the clues the matrix receives)
+    assert (partner["cluesCollected"], partner["clueValid"], partner["casesOpened"]) == (1, 1, 1)
+    assert partner["json"]["funnel"]["notices"] == 1 and bureau["json"]["funnel"]["notices"] == 2
+    assert partner["json"]["funnel"]["received_by_channel"] == {"hotline_12345": 1}
+    assert (other["cluesCollected"], other["json"]["funnel"]["notices"]) == (0, 0)  # nothing shared with it
+    assert partner["json"].keys() == bureau["json"].keys()
+
+
+def test_shared_clue_statistics_over_every_stream_are_the_bureau_statistics(world: tuple[Api, dict[str, Any]]) -> None:
+    from api.reads.stats import stream_statistics
+    from projections.periods import period
+    from projections.statistics import statistics
+
+    api, _ = world
+    span = period(datetime.now(CST).year)
+    with api.services.reads.connection() as db:
+        every = {r["stream_id"] for r in db.dicts("SELECT DISTINCT stream_id FROM facts")}
+        assert len(every) >= 2
+        assert stream_statistics(db, span, every, bureau="HQ") == statistics(db, span, bureau="HQ")
+        assert stream_statistics(db, span, set(), bureau="HQ")["clues_collected"] == 0
+
+
+DIVISION = ("supervision_staff", "u-staff-d2", "HQ-D2")  # a member of staff of another division
+CLUE_READS = {
+    "clue": "query($id: ID!) { clue(id: $id) { id } }",
+    "clueAsOf": "query($id: ID!) { clueAsOf(id: $id, version: 1) { id } }",
+    "auditTrail": "query($id: ID!) { auditTrail(clueId: $id) { eventType } }",
+}
+
+
+def reads_of(api: Api, who: tuple[str, str, str], clue: str) -> dict[str, str | None]:
+    """Each clue read of ``clue`` by ``who``: None if answered, else the refusal's code."""
+    role, user, org = who
+    out: dict[str, str | None] = {}
+    for name, query in CLUE_READS.items():
+        body = api.gql(query, {"id": clue}, role=role, user=user, org=org)
+        out[name] = body["errors"][0]["extensions"]["code"] if body.get("errors") else None
+    listed = api.data("{ clues(first: 100) { nodes { id overdue } } }", role=role, user=user, org=org)
+    out["clues"] = None if clue in [n["id"] for n in listed["clues"]["nodes"]] else NF
+    return out
+
+
+def test_staff_read_their_divisions_clues_and_those_assigned_to_them(backend_api: Api) -> None:
+    api = backend_api
+    start = datetime.now(CST).replace(microsecond=0) - timedelta(hours=1)
+    hq = receive(api.ledger, start)  # recorded by u-staff-1 of HQ
+    d2 = api.ledger.execute("receiveClue", {**RECEIVE, "subject_agency_ids": ["A05"]},
+                            {"expected_version": 0, "idempotency_key": str(uuid4()),
+                             "occurred_at": (start + timedelta(minutes=1)).isoformat()},
+                            {"user_id": DIVISION[1], "role": DIVISION[0], "org_id": DIVISION[2]})["stream_id"]
+    api.catch_up()
+    seen, unseen = dict.fromkeys((*CLUE_READS, "clues")), dict.fromkeys((*CLUE_READS, "clues"), NF)
+    hq_staff = ("supervision_staff", "u-staff-9", "HQ")
+    assert reads_of(api, DIVISION, d2) == seen and reads_of(api, DIVISION, hq) == unseen
+    assert reads_of(api, hq_staff, hq) == seen and reads_of(api, hq_staff, d2) == unseen
+    for who in (("supervisor", "u-sup-9", "HQ"), ("auditor", "u-aud-1", "HQ")):  # the bureau, everything
+        assert reads_of(api, who, hq) == seen and reads_of(api, who, d2) == seen
+    assignment = str(uuid4())
+    assigned = api.ledger.execute("assignClue", {"assignment_id": assignment, "assignee_user_id": DIVISION[1],
+                                                 "role_on_clue": "assistant"},
+                                  {"stream_id": hq, "expected_version": 1, "idempotency_key": str(uuid4()),
+                                   "occurred_at": (start + timedelta(minutes=2)).isoformat()}, SUPERVISOR)
+    api.catch_up()
+    assert reads_of(api, DIVISION, hq) == seen  # pending: the assignee reads it to accept or decline
+    api.ledger.execute("declineAssignment", {"assignment_id": assignment, "reason": "workload"},
+                       {"stream_id": hq, "expected_version": assigned["version"], "idempotency_key": str(uuid4()),
+                        "occurred_at": (start + timedelta(minutes=3)).isoformat()},
+                       {"user_id": DIVISION[1], "role": DIVISION[0], "org_id": DIVISION[2]})
+    api.catch_up()
+    assert reads_of(api, DIVISION, hq) == unseen  # declined: no longer assigned
+    assert reads_of(api, hq_staff, hq) == seen
