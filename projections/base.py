@@ -21,6 +21,7 @@ class Projection:
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]  # table names (without prefix)
     ddl: ClassVar[tuple[str, ...]]  # CREATE statements using {t} before each table name
+    prepared: ClassVar[tuple[str, ...]] = ()  # LoggedEvent cached properties computed when the log is read
 
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix

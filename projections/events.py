@@ -33,9 +33,23 @@ class LoggedEvent:
     def recorded_us(self) -> int:
         return to_us(self.recorded_at)
 
+    @cached_property
+    def meta_json(self) -> str:
+        """``meta`` as the audit timeline stores it: ``json.dumps(meta, ensure_ascii=False)``, of the event as
+        decoded (the projector's read-ahead thread computes it while the previous batch is written)."""
+        return to_json(self.meta)
+
+    @cached_property
+    def data_json(self) -> str:
+        return to_json(self.data)
+
     @property
     def actor(self) -> dict[str, str]:
         return self.meta.get("actor", {})
+
+
+# json.dumps(…, ensure_ascii=False) with one encoder (decoded JSON has no reference cycles to check for)
+to_json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 def to_us(when: datetime) -> int:

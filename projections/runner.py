@@ -87,7 +87,9 @@ class Projector:
         the next batch is read and decoded by a thread while the current one is applied."""
         applied = 0
         head = self.ledger.recorder.max_notification_id() or 0
-        with _gc_paused(), _Batches(self.ledger.recorder, self.position() + 1, self.batch_size) as batches:
+        prepared = tuple(dict.fromkeys(name for p in self.projections for name in p.prepared))
+        with _gc_paused(), _Batches(self.ledger.recorder, self.position() + 1, self.batch_size,
+                                    prepared) as batches:
             for events in batches:
                 self.apply_events(events)
                 applied += len(events)
@@ -199,19 +201,22 @@ class Projector:
 class _Batches:
     """The log from ``start`` on, as decoded batches of at most ``size`` events, in order; iteration ends
     at the first empty read. Batches are read when asked; once one is full (a catch-up), a thread
-    reads and decodes the following ones, one ahead of the batch being applied, so that the projector's
-    database waits and the reading overlap. Each read starts after the last event read (what
+    reads and decodes the following ones (and computes what the read models declare as ``prepared``), one
+    ahead of the batch being applied, so that the projector's database waits and the reading overlap. Each read starts after the last event read (what
     ``position() + 1`` is once the previous batch committed); events a read-model already has are skipped
     by ``apply_events``."""
 
-    def __init__(self, recorder: Any, start: int, size: int) -> None:
-        self.recorder, self.start, self.size = recorder, start, size
+    def __init__(self, recorder: Any, start: int, size: int, prepared: Sequence[str] = ()) -> None:
+        self.recorder, self.start, self.size, self.prepared = recorder, start, size, prepared
         self.ready: queue.Queue[Any] = queue.Queue(maxsize=1)
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
 
     def read(self) -> list[LoggedEvent]:
         events = [decode(n) for n in self.recorder.select_notifications(start=self.start, limit=self.size)]
+        for name in self.prepared:  # what the read models will ask of every event (e.g. its JSON texts)
+            for ev in events:
+                getattr(ev, name)
         if events:
             self.start = events[-1].position + 1
         return events

@@ -3,14 +3,10 @@ corrections and voids are resolved when a timeline is read (``projections.querie
 
 from __future__ import annotations
 
-import json
-
 from projections.base import Projection
 from projections.db import Tx
 from projections.events import LoggedEvent
 
-# json.dumps(…, ensure_ascii=False) with one encoder (decoded JSON has no reference cycles to check for)
-_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 COLUMNS = ("position", "stream_id", "version", "event_type", "event_id", "occurred_us", "recorded_us", "target_event_id",
            "meta", "data")
 
@@ -18,6 +14,7 @@ COLUMNS = ("position", "stream_id", "version", "event_type", "event_id", "occurr
 class AuditTimeline(Projection):
     name = "audit_timeline"
     tables = ("audit_timeline",)
+    prepared = ("meta_json", "data_json")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {t}audit_timeline (position BIGINT PRIMARY KEY, stream_id TEXT NOT NULL, "
         "version INTEGER NOT NULL, event_type TEXT NOT NULL, event_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, "
@@ -33,5 +30,4 @@ class AuditTimeline(Projection):
 
     def on_any(self, tx: Tx, ev: LoggedEvent) -> None:
         self.rows.append((ev.position, ev.stream_id, ev.version, ev.event_type, ev.event_id, ev.occurred_us,
-                          ev.recorded_us, ev.data.get("target_event_id"),
-                          _dumps(ev.meta), _dumps(ev.data)))
+                          ev.recorded_us, ev.data.get("target_event_id"), ev.meta_json, ev.data_json))
