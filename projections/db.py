@@ -22,6 +22,7 @@ SQLITE_IN_CHUNK = 500  # host parameters per ``IN (…)`` on SQLite (well under 
 # the Python types (None anywhere) of the columns binary COPY writes
 BINARY_PYTHON_TYPES = {"int8": {int, type(None)}, "int4": {int, type(None)}, "int2": {int, type(None)},
                        "text": {str, type(None)}}
+KEY_SEPARATOR = "\x1f"  # joins the keys select_keys sends as one text (a key holding it goes as an array)
 COPY_FROM_ROWS = 64  # fewer rows go in one pipelined executemany (one round trip; COPY takes two)
 
 
@@ -177,14 +178,20 @@ class Tx:
         self.executemany(f"UPDATE {table} SET {sets} WHERE {key} = ?", rows)
 
     def select_keys(self, table: str, key: str, columns: Sequence[str], keys: Iterable[Any]) -> list[tuple[Any, ...]]:
-        """The rows of ``table`` whose ``key`` is one of ``keys`` (``columns`` in that order), in one query
-        on PostgreSQL and in chunks on SQLite."""
+        """The rows of ``table`` whose ``key`` (its primary key) is one of ``keys``, ``columns`` in that order: on
+        PostgreSQL one query, an index lookup per key (the keys sent as one delimited text: dumping a
+        list as an array parameter costs ~5 µs a key); on SQLite ``IN (…)`` in chunks."""
         keys = list(keys)
         if not keys:
             return []
         cols = ", ".join(columns)
         if self.is_postgres:
-            return self.execute(f"SELECT {cols} FROM {table} WHERE {key} = ANY(?)", (keys,))
+            joined = KEY_SEPARATOR.join(keys) if all(type(k) is str and k for k in keys) else None
+            if joined is None or joined.count(KEY_SEPARATOR) != len(keys) - 1:  # a key holds the separator
+                return self.execute(f"SELECT {cols} FROM {table} WHERE {key} = ANY(?)", (keys,))
+            return self.execute(f"SELECT r.* FROM unnest(string_to_array(?, ?)) AS k(key) CROSS JOIN LATERAL "
+                                f"(SELECT {cols} FROM {table} t WHERE t.{key} = k.key OFFSET 0) AS r",
+                                (joined, KEY_SEPARATOR))
         found: list[tuple[Any, ...]] = []
         for i in range(0, len(keys), SQLITE_IN_CHUNK):
             chunk = keys[i:i + SQLITE_IN_CHUNK]

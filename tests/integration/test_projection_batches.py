@@ -198,3 +198,14 @@ def test_a_duplicate_key_fails_the_whole_batch(db: ReadDb, split: bool) -> None:
     kept = db.query(f"SELECT notice_id, status FROM {prefix}notice_register")
     assert kept == ([("n-dup", "issued")] if split else [])  # the failed batch wrote nothing
     assert db.query(f"SELECT COUNT(*) FROM {prefix}audit_timeline") == [(1 if split else 0,)]
+
+
+@pytest.mark.parametrize("keys", [["k-1", "k-3"], ["k-1", "", "a\x1fb"], ["a\x1fb"], [""], ["missing"]])
+def test_select_keys_finds_every_stored_key(db: ReadDb, keys: list[str]) -> None:
+    stored = ["k-1", "k-2", "k-3", "", "a\x1fb", "a", "b"]
+    with db.transaction() as tx:
+        tx.execute("CREATE TABLE IF NOT EXISTS sk_rows (k TEXT PRIMARY KEY, n INTEGER)")
+        tx.executemany("INSERT INTO sk_rows (k, n) VALUES (?, ?) ON CONFLICT (k) DO NOTHING",
+                       [(k, i) for i, k in enumerate(stored)])
+        found = tx.select_keys("sk_rows", "k", ("k", "n"), keys)
+    assert sorted(found) == sorted((k, stored.index(k)) for k in keys if k in stored)
