@@ -8,6 +8,7 @@ what the ledger needs in the same transaction as the events:
 
 from __future__ import annotations
 
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTransaction
 from eventsourcing.utils import retry
 from psycopg.sql import SQL
 
@@ -140,7 +141,25 @@ class PostgresLookups(_Lookups):
             return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in curs.fetchall()]
 
 
+class _ImmediateTransaction(SQLiteTransaction):
+    """``BEGIN IMMEDIATE``: the write lock is taken first (waiting up to the busy timeout), so a read
+    at the start of the transaction can never meet a commit by another process before its writes
+    (a deferred ``BEGIN`` then fails at once with "database is locked")."""
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(str(exc)) from exc
+        return cursor
+
+
 class LedgerSQLiteRecorder(SQLiteLookups, SQLiteApplicationRecorder):
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        with self.datastore.get_connection(commit=True) as conn, _ImmediateTransaction(conn, commit=True) as c, c:
+            return self._insert_events(c, stored_events, **kwargs)
+
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *sqlite_extra(self.events_table_name)]
 
