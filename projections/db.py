@@ -23,7 +23,8 @@ SQLITE_IN_CHUNK = 500  # host parameters per ``IN (…)`` on SQLite (well under 
 BINARY_PYTHON_TYPES = {"int8": {int, type(None)}, "int4": {int, type(None)}, "int2": {int, type(None)},
                        "text": {str, type(None)}}
 KEY_SEPARATOR = "\x1f"  # joins the keys select_keys sends as one text (a key holding it goes as an array)
-COPY_FROM_ROWS = 64  # fewer rows go in one pipelined executemany (one round trip; COPY takes two)
+COPY_FROM_ROWS = 64
+COPY_UPDATE_ROWS = 128  # from this many changed rows, COPY + one UPDATE … FROM (fewer: one pipelined executemany)  # fewer rows go in one pipelined executemany (one round trip; COPY takes two)
 
 
 @lru_cache(maxsize=4096)
@@ -173,9 +174,20 @@ class Tx:
         return types  # type: ignore[return-value]
 
     def update_rows(self, table: str, key: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """``UPDATE table SET columns… WHERE key = ?`` for each row: ``(*values of columns, key value)``."""
-        sets = ", ".join(f"{c} = ?" for c in columns)
-        self.executemany(f"UPDATE {table} SET {sets} WHERE {key} = ?", rows)
+        """``UPDATE table SET columns… WHERE key = ?`` for each row: ``(*values of columns, key value)``. Many rows on
+        PostgreSQL: COPY into a temporary table (emptied at commit), then one ``UPDATE … FROM`` it."""
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return
+        if not self.is_postgres or len(rows) < COPY_UPDATE_ROWS:
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            self.executemany(f"UPDATE {table} SET {sets} WHERE {key} = ?", rows)
+            return
+        changes = f"pg_temp.{table}_changes"
+        self.execute(f"CREATE TEMP TABLE IF NOT EXISTS {changes} (LIKE {table}) ON COMMIT DELETE ROWS")
+        self.insert_rows(changes, (*columns, key), rows)
+        sets = ", ".join(f"{c} = c.{c}" for c in columns)
+        self.execute(f"UPDATE {table} AS t SET {sets} FROM {changes} AS c WHERE t.{key} = c.{key}")
 
     def select_keys(self, table: str, key: str, columns: Sequence[str], keys: Iterable[Any]) -> list[tuple[Any, ...]]:
         """The rows of ``table`` whose ``key`` (its primary key) is one of ``keys``, ``columns`` in that order: on

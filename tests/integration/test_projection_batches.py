@@ -209,3 +209,19 @@ def test_select_keys_finds_every_stored_key(db: ReadDb, keys: list[str]) -> None
                        [(k, i) for i, k in enumerate(stored)])
         found = tx.select_keys("sk_rows", "k", ("k", "n"), keys)
     assert sorted(found) == sorted((k, stored.index(k)) for k in keys if k in stored)
+
+
+def test_many_changed_rows_are_written_like_a_few(db: ReadDb) -> None:
+    """A batch changing more rows than ``COPY_UPDATE_ROWS`` writes them through a staging table: the same rows."""
+    from projections.db import COPY_UPDATE_ROWS
+
+    restart()
+    n = COPY_UPDATE_ROWS + 40
+    received = [event(f"c-{i}", "ClueReceived", {"channel": "online", "summary": "s", "subject_agency_ids": ["A01"]},
+                      refs=[start(f"o-{i}")]) for i in range(n)]
+    registered = [event(f"c-{i}", "ClueRegistered", {"clue_no": f"HQ-{i}"}, refs=[effect(f"o-{i}", "complete")])
+                  for i in range(n)]
+    split = project(db, "many2_", [received, registered])
+    assert split == project(db, "many1_", [received + registered])
+    assert db.query("SELECT COUNT(*) FROM many2_obligations WHERE status = 'completed'") == [(n,)]
+    assert db.query("SELECT COUNT(*) FROM many2_clue_list WHERE clue_no IS NOT NULL") == [(n,)]
