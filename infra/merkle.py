@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 _sha256 = hashlib.sha256
+_LEAF, _NODE = _sha256(b"\x00"), _sha256(b"\x01")  # copied: cheaper than a new hash object per node
 
 
 def leaf_hash(leaf: bytes) -> bytes:
@@ -108,3 +109,74 @@ def _split(n: int) -> int:
     while k * 2 < n:
         k *= 2
     return k
+
+
+class Pyramid:
+    """Every node of the RFC 6962 tree over the log that lies wholly inside the leaves ``start <= i < end``
+    (absolute leaf indices): ``levels[k]`` packs, 32 bytes each, the roots of the aligned subtrees of 2**k
+    leaves from index ``firsts[k]`` (in units of 2**k) on. Two processes build the pyramids of their halves
+    of the log at once; ``roots`` then needs only the few nodes across the halves."""
+
+    def __init__(self, start: int, leaves: bytes, odd: dict[int, bytes] | None = None) -> None:
+        odd = odd or {}
+        copy = _LEAF.copy
+        level: list[bytes] = []
+        for i in range(len(leaves) // 32):
+            h = copy()
+            h.update(odd[i] if i in odd else leaves[i * 32:i * 32 + 32])
+            level.append(h.digest())
+        self.start, self.end = start, start + len(level)
+        self.levels, self.firsts = [b"".join(level)], [start]
+        first, node = start, _NODE.copy
+        while len(level) > 1:
+            skip = first & 1  # a node whose left sibling lies before ``start`` has no parent here
+            parents = []
+            for left, right in zip(level[skip::2], level[skip + 1::2]):
+                h = node()
+                h.update(left)
+                h.update(right)
+                parents.append(h.digest())
+            level, first = parents, (first + skip) >> 1
+            if not level:
+                break
+            self.levels.append(b"".join(level))
+            self.firsts.append(first)
+
+    def node(self, level: int, index: int) -> bytes | None:
+        if level < len(self.levels):
+            i = index - self.firsts[level]
+            if 0 <= i and (i + 1) * 32 <= len(self.levels[level]):
+                return self.levels[level][i * 32:i * 32 + 32]
+        return None
+
+
+def roots(pyramids: list[Pyramid], sizes: set[int]) -> dict[int, bytes]:
+    """MTH(D[n]) for each n of ``sizes`` covered by ``pyramids`` (together: the leaves 0 <= i < end, in
+    order, without gaps)."""
+    end = max((p.end for p in pyramids), default=0)
+    memo: dict[tuple[int, int], bytes] = {}
+
+    def node(level: int, index: int) -> bytes:
+        for p in pyramids:
+            found = p.node(level, index)
+            if found is not None:
+                return found
+        if level == 0 or (level, index) in memo:
+            return memo[(level, index)]  # KeyError for a leaf outside every pyramid: a caller's error
+        memo[(level, index)] = value = node_hash(node(level - 1, 2 * index), node(level - 1, 2 * index + 1))
+        return value
+
+    out = {}
+    for size in sizes:
+        if not 0 < size <= end:
+            continue
+        subtrees, offset = [], 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                subtrees.append(node(level, offset >> level))
+                offset += 1 << level
+        acc = subtrees[-1]
+        for left in reversed(subtrees[:-1]):
+            acc = node_hash(left, acc)
+        out[size] = acc
+    return out

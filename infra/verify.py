@@ -6,9 +6,10 @@ before. Reports the first bad position and why. Works offline on any copy of the
 Everything is read in one snapshot (SQLite: one read transaction; PostgreSQL: one REPEATABLE READ
 transaction), so events appended meanwhile are neither half-seen nor reported as missing. The scan itself
 is ``infra.verify_fast``. A large log (``PARALLEL_MIN_EVENTS``) is split in two halves checked at once by
-this process and a worker process (``SVLEDGER_VERIFY_WORKERS=1`` turns that off), the second half primed
-with the state the first one leaves when it verifies; should either half find anything, the whole range is
-checked again in one pass, so the report (first bad position, reasons, order) never depends on the split.
+this process and a worker process (``SVLEDGER_VERIFY_WORKERS=1`` turns that off), the first event of each
+stream in the second half then checked against the state the first half leaves, and each process builds the
+Merkle pyramid of its half; should either half find anything, the whole range is checked again in one pass,
+so the report (first bad position, reasons, order) never depends on the split.
 
 ``--from``/``--to``: only the events at positions ``from < p <= to`` are checked; the first event of each
 stream in the range must continue the recorded chain of the events before it (its highest version there and
@@ -26,12 +27,11 @@ from typing import Any
 
 from infra import signing
 from infra.checkpoints import checkpoint_hash, signed_body
-from infra.merkle import Frontier
+from infra.merkle import Pyramid, roots
 from infra.verify_fast import BATCH, Scan, scan_range, snapshot
 
 PARALLEL_MIN_EVENTS = int(os.environ.get("SVLEDGER_VERIFY_PARALLEL_MIN", "200000"))  # below this a worker process costs more than it saves
 WORKERS_ENV = "SVLEDGER_VERIFY_WORKERS"
-MERKLE_CHUNK = 1 << 16
 SPLIT = 45  # per cent of the range this process checks itself
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -73,7 +73,7 @@ def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
             progress: Callable[[int, int], None] | None, max_problems: int, public_key: str | None,
             workers: int) -> Report:
     report = Report()
-    head = source.head(stop)
+    head = source.head(stop, count=start == 0 and stop is None)
     prior = source.prior(start) if start > 0 else {}
     scan = None
     if workers > 1 and head - start >= PARALLEL_MIN_EVENTS and (spec.get("path") or spec.get("url")):
@@ -91,11 +91,17 @@ def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
     heads = scan.heads()
     report.streams = len(heads)
     if complete and start == 0 and stop is None:
-        _check_truncation(source, heads, report)
+        # every hash row belongs to a stored event when they match one to one (each event found its own)
+        if scan.problems or source.recorded_count() != scan.count - scan.unrecorded:
+            _check_truncation(source, heads, report)
     checkpoints = [_checkpoint(position, state) for position, state in scan.checkpoints]
     if checkpoints:
+        roots = _roots(source, scan, start, checkpoints)
+        if roots is None:  # a checkpoint reaching into the other process's half (forged): one pass after all
+            return _verify(source, spec, start=start, stop=stop, progress=progress, max_problems=max_problems,
+                           public_key=public_key, workers=1)
         earlier = [_checkpoint(p, s) for p, s in source.checkpoints(start)][-1:] if start > 0 else []
-        _check_checkpoints(earlier, checkpoints, _roots(source, scan, start, checkpoints), report, public_key)
+        _check_checkpoints(earlier, checkpoints, roots, report, public_key)
     report.checkpoints = len(checkpoints)
     return report
 
@@ -103,26 +109,34 @@ def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
 def _parallel(source: Any, spec: dict[str, Any], start: int, head: int,
               prior: dict[str, tuple[Any, str]]) -> Scan | None:
     """Both halves at once, the second in a worker process (``infra.verify_fast.main`` in a plain
-    subprocess, so nothing of the caller's ``__main__`` is imported again); None when either half found a
-    problem or the worker failed (then: one pass)."""
+    subprocess, so nothing of the caller's ``__main__`` is imported again); each builds the Merkle pyramid of
+    its half when it holds checkpoints. None when either half found a problem or the worker failed (then:
+    one pass)."""
     import pickle
+    import select
     import subprocess
     import sys
 
-    mid = start + (head - start) * SPLIT // 100  # the worker starts later (interpreter, priming query)
-    job = {**spec, "after": mid, "upto": head}
+    mid = start + (head - start) * SPLIT // 100
+    offset = source.count(0, start) if start > 0 else 0  # leaves before the range
+    mine_expected = source.count(start, mid)
+    job = {**spec, "after": mid, "upto": head, "leaf_start": offset + mine_expected}
     if spec["backend"] == "postgres":
         row = source.conn.execute("SELECT pg_export_snapshot() AS id").fetchone()
         job["snapshot"] = row["id"] if isinstance(row, dict) else row[0]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])}
-    process = subprocess.Popen([sys.executable, "-c", "from infra.verify_fast import main; main()"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    process = subprocess.Popen([sys.executable, "-c", "from infra.verify_fast import main; main()"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     theirs: Any = None
+    pyramid = None
     try:
         process.stdin.write(json.dumps(job).encode())  # type: ignore[union-attr]
         process.stdin.close()  # type: ignore[union-attr]
         mine = scan_range(source, start, mid, prior=prior, max_problems=1)
-        if not mine.problems:
+        if not mine.problems and mine.count == mine_expected:
+            waiting = not select.select([process.stdout], [], [], 0)[0]
+            if mine.checkpoints or waiting:  # needed, or built while the worker is still busy
+                pyramid = Pyramid(offset, mine.leaves(), mine.odd_leaves)
             data = process.stdout.read()  # type: ignore[union-attr]
             theirs = pickle.loads(data) if data else None
     except (OSError, pickle.UnpicklingError, EOFError):
@@ -132,17 +146,17 @@ def _parallel(source: Any, spec: dict[str, Any], start: int, head: int,
             process.kill()
         process.stdout.close()  # type: ignore[union-attr]
         process.wait()
-    if not isinstance(theirs, Scan) or mine.problems or theirs.problems:
+    if (not isinstance(theirs, Scan) or mine.problems or theirs.problems or mine.count != mine_expected
+            or not theirs.continues(mine.heads())):
         return None
     merged = Scan().prime(mine.heads())
     merged.prime(theirs.heads())
     merged.count, merged.position = mine.count + theirs.count, theirs.position or mine.position
-    offset = mine.count
-    mine.pack()
-    merged.packed = [*mine.packed, *theirs.packed]
-    merged.leaves_before = offset + theirs.count
-    merged.odd_leaves = {**mine.odd_leaves, **{i + offset: leaf for i, leaf in theirs.odd_leaves.items()}}
     merged.checkpoints = [*mine.checkpoints, *theirs.checkpoints]
+    if merged.checkpoints and pyramid is None:
+        pyramid = Pyramid(offset, mine.leaves(), mine.odd_leaves)
+    merged.pyramids = [p for p in (pyramid, *theirs.pyramids) if p is not None]
+    merged.leaves_before = offset  # the pyramids start after the leaves before the range
     return merged
 
 
@@ -168,28 +182,25 @@ def _checkpoint(position: int, state: Any) -> tuple[int, dict[str, Any]]:
     return position, {"unreadable": True}
 
 
-def _roots(source: Any, scan: Scan, start: int, checkpoints: list[tuple[int, dict[str, Any]]]) -> dict[int, bytes]:
-    """The Merkle root over the first n leaves for every checkpoint's tree size n the log reaches."""
+def _roots(source: Any, scan: Scan, start: int,
+           checkpoints: list[tuple[int, dict[str, Any]]]) -> dict[int, bytes] | None:
+    """The Merkle root over the first n leaves for every checkpoint's tree size n the log reaches (None when
+    the pyramids of two processes leave a part of a needed tree out)."""
     sizes = {cp.get("tree_size") for _, cp in checkpoints}
     sizes = {s for s in sizes if type(s) is int and s > 0}
     if not sizes:
         return {}
-    leaves, odd = scan.leaves(), scan.odd_leaves
-    if start > 0:  # the leaves before the range: recorded hashes, in log order
+    pyramids, offset = list(scan.pyramids), scan.leaves_before if scan.pyramids else 0
+    if start > 0:  # the leaves before the range: their recorded hashes
         before = source.leaf_range(0, start)
-        shift = before.count
-        leaves, odd = before.leaves() + leaves, {**before.odd_leaves, **{i + shift: v for i, v in odd.items()}}
-    total = len(leaves) // 32
-    tree, roots = Frontier(), {}
-    for size in sorted(s for s in sizes if s <= total):
-        while tree.size < size:
-            upto = min(size, tree.size + MERKLE_CHUNK)
-            chunk = [leaves[i * 32:i * 32 + 32] for i in range(tree.size, upto)]
-            for i in (i for i in odd if tree.size <= i < upto):
-                chunk[i - tree.size] = odd[i]
-            tree.extend(chunk)
-        roots[size] = tree.root()
-    return roots
+        offset = before.count
+        pyramids.append(Pyramid(0, before.leaves(), before.odd_leaves))
+    if not scan.pyramids:
+        pyramids.append(Pyramid(offset, scan.leaves(), scan.odd_leaves))
+    try:
+        return roots(pyramids, {s for s in sizes if s <= offset + scan.count})
+    except KeyError:
+        return None
 
 
 def _check_checkpoints(earlier: list[tuple[int, dict[str, Any]]], checkpoints: list[tuple[int, dict[str, Any]]],

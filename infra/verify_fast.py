@@ -18,9 +18,10 @@ This module imports neither the ledger nor ``eventsourcing``, so a worker proces
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import sqlite3
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,10 +29,20 @@ from typing import Any
 from uuid import UUID
 
 from infra.hashing import _PLAIN, event_hash, genesis_hash, stream_type_of
+from infra.merkle import Pyramid
 
 CHECKPOINT_TOPIC = "domain.checkpoint:Checkpoint.CheckpointRecorded"
 BATCH = 10_000
+FIRST_BATCH = 1_000  # read ahead by a thread: a small first batch, so checking starts early
+PREFETCH_MIN = 50_000
+NO_HASH: tuple[Any, ...] = (None, None, None, None)
 END = 2**62  # "no upper bound" for positions
+# one snapshot for the whole run, however long the checks between two reads take (the pool's connections
+# end a transaction left idle for a few seconds); hash rows in their physical order (no scan joining another
+# one half-way); events in log order from the index, never sorted (a sort is the planner's choice on a table
+# without statistics yet, and 5-10 times slower)
+BEGIN = ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL idle_in_transaction_session_timeout = 0; "
+         "SET LOCAL synchronize_seqscans = off; SET LOCAL enable_sort = off")
 _sha256 = hashlib.sha256
 _HEX = frozenset("0123456789abcdef")
 
@@ -79,6 +90,13 @@ class Scan:
     plain_topics: set[str] = field(default_factory=set)
     seen_topics: set[Any] = field(default_factory=set)
     leaves_before: int = 0  # leaves of the packed runs
+    defer: bool = False  # a range after another one checked at the same time: see ``deferred``
+    # the first event of each stream in a deferring range, (stream id, version, recorded prev_hash; None for
+    # version 1): checked as if the stream's state before the range were (version - 1, that prev_hash), which
+    # ``continues`` then compares with the state the range before it left
+    deferred: list[tuple[str, Any, str | None]] = field(default_factory=list)
+    unrecorded: int = 0  # events without a recorded hash
+    pyramids: list[Any] = field(default_factory=list)  # infra.merkle.Pyramid of the leaves, once built
 
     def prime(self, state: dict[str, tuple[Any, str]]) -> Scan:
         for sid, head in state.items():
@@ -88,6 +106,18 @@ class Scan:
     def heads(self) -> dict[str, tuple[Any, str]]:
         """Every stream's latest ``(version, hash)``."""
         return {**self.last, **self.odd}
+
+    def continues(self, before: dict[str, tuple[Any, str]]) -> bool:
+        """True when this (deferring) range continues the state ``before`` it exactly as a scan over both
+        would have found: each stream's first event here follows the stream's last one there."""
+        for sid, version, prev in self.deferred:
+            head = before.get(sid)
+            if prev is None:  # version 1: the stream must start here
+                if head is not None:
+                    return False
+            elif head is None or head[0] + 1 != version or head[1] != prev:
+                return False
+        return True
 
     def feed(self, rows: list[tuple[Any, ...]]) -> None:
         """Check one batch of rows (see the module docstring for their columns)."""
@@ -176,7 +206,11 @@ class Scan:
             recorded: tuple[str, str] | None = (prev, digest)
         else:
             recorded = self.lookup(sid, version) if self.lookup else None
-        previous_version, previous_hash = self.odd.get(sid) or self.last.get(sid) or (0, "")
+        head = self.odd.get(sid) or self.last.get(sid)
+        if head is None and self.defer:  # the stream's state before the range is checked by the caller
+            head = (version - 1, recorded[0]) if recorded and type(version) is int and version > 1 else (0, "")
+            self.deferred.append((sid, version, head[1] if version != 1 else None))
+        previous_version, previous_hash = head or (0, "")
         try:
             contiguous = version == previous_version + 1
         except TypeError:
@@ -194,6 +228,7 @@ class Scan:
             self._leaf(recorded[1] if recorded else "")
             return
         if recorded is None:
+            self.unrecorded += 1
             self._fail(pos, sid, version, "no recorded hash for this event")
         elif recorded[0] != expected:
             self._fail(pos, sid, version, "chain broken: prev_event_hash differs from the previous event's hash")
@@ -221,7 +256,7 @@ class SQLiteSource:
         cur.row_factory = None
         return cur
 
-    def head(self, stop: int | None) -> int:
+    def head(self, stop: int | None, count: bool = False) -> int:
         sql = f"SELECT MAX(rowid) FROM {self.table}" + (" WHERE rowid <= ?" if stop is not None else "")
         return int(self._cursor().execute(sql, () if stop is None else (stop,)).fetchone()[0] or 0)
 
@@ -236,6 +271,13 @@ class SQLiteSource:
             if not rows:
                 return
             yield rows
+
+    def count(self, after: int, upto: int) -> int:
+        return int(self._cursor().execute(f"SELECT COUNT(*) FROM {self.table} WHERE rowid > ? AND rowid <= ?",
+                                          (after, upto)).fetchone()[0])
+
+    def recorded_count(self) -> int:
+        return int(self._cursor().execute("SELECT COUNT(*) FROM event_hashes").fetchone()[0])
 
     def lookup(self, sid: str, version: Any) -> tuple[str, str] | None:
         """A recorded ``(prev_hash, event_hash)`` by key, for rows whose hash row is not at the same rowid."""
@@ -297,30 +339,70 @@ class PostgresSource:
         from psycopg.rows import tuple_row
 
         self.conn, self.table, self._tuple_row = conn, table, tuple_row
-        self._recorded: dict[tuple[str, Any], tuple[str, str]] | None = None
+        self._recorded_count: int | None = None
 
     def _cursor(self, binary: bool = False) -> Any:
         return self.conn.cursor(row_factory=self._tuple_row, binary=binary)
 
-    def head(self, stop: int | None) -> int:
-        sql = f"SELECT MAX(notification_id) FROM {self.table}" + (
-            " WHERE notification_id <= %s" if stop is not None else "")
-        return int(self._cursor().execute(sql, () if stop is None else (stop,)).fetchone()[0] or 0)
+    def head(self, stop: int | None, count: bool = False) -> int:
+        """The last position up to ``stop``; with ``count``, the number of hash rows too (``recorded_count``),
+        in the same round trip."""
+        sql = f"SELECT (SELECT MAX(notification_id) FROM {self.table}" + (
+            " WHERE notification_id <= %s)" if stop is not None else ")") + (
+            ", (SELECT COUNT(*) FROM event_hashes)" if count else "")
+        row = self._cursor().execute(sql, () if stop is None else (stop,)).fetchone()
+        if count:
+            self._recorded_count = int(row[1])
+        return int(row[0] or 0)
 
-    def rows(self, after: int, upto: int | None, batch: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
+    def rows(self, after: int, upto: int | None, batch: int | None = None) -> Iterator[list[tuple[Any, ...]]]:
+        """The events in log order, each with its hash row from a second stream (``HashStream``): a join in
+        the query would cost the server an index lookup per event at a random place of a text key, 3-4 times
+        what reading the event does. A long range is read one batch ahead by a thread, so the server reads
+        while this process checks."""
+        upto, batch = END if upto is None else upto, batch or BATCH
         cur = self._cursor(binary=True)
-        sql = (f"SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, e.state, "
-               f"h.stream_id, h.version, h.prev_hash, h.event_hash FROM {self.table} e LEFT JOIN event_hashes h "
-               "ON h.stream_id = e.originator_id::text AND h.version = e.originator_version "
-               "WHERE e.notification_id > %s AND e.notification_id <= %s ORDER BY e.notification_id LIMIT %s")
-        upto = END if upto is None else upto
-        while True:
-            rows = cur.execute(sql, (after, upto, batch), prepare=True).fetchall()
-            if rows:
-                yield rows
-            if len(rows) < batch:
-                return
-            after = rows[-1][0]
+        sql = (f"SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, e.state "
+               f"FROM {self.table} e WHERE e.notification_id > %s AND e.notification_id <= %s "
+               "ORDER BY e.notification_id LIMIT %s")
+
+        def batches(after: int, size: int) -> Iterator[list[tuple[Any, ...]]]:
+            join = HashStream(self, after, upto).join
+            while True:
+                rows = cur.execute(sql, (after, upto, size), prepare=True).fetchall()
+                if rows:
+                    yield join(rows)
+                if len(rows) < size:
+                    return
+                after, size = rows[-1][0], batch
+
+        if upto - after <= PREFETCH_MIN:  # a few batches: handing them between threads costs more
+            return batches(after, batch)
+        return prefetched(batches(after, min(batch, FIRST_BATCH)))
+
+    def count(self, after: int, upto: int) -> int:
+        return int(self._cursor().execute(f"SELECT COUNT(*) FROM {self.table} WHERE notification_id > %s AND "
+                                          "notification_id <= %s", (after, upto)).fetchone()[0])
+
+    def recorded_count(self) -> int:
+        if self._recorded_count is None:
+            self._recorded_count = int(self._cursor().execute("SELECT COUNT(*) FROM event_hashes").fetchone()[0])
+        return self._recorded_count
+
+    def first_hash_block(self, after: int) -> int:
+        """The heap block of the hash row of the first event after ``after`` (where a stream of hash rows for
+        the events after it starts; 0 when unknown)."""
+        row = self._cursor().execute(
+            f"SELECT (h.ctid::text::point)[0]::bigint FROM {self.table} e JOIN event_hashes h "
+            "ON h.stream_id = e.originator_id::text AND h.version = e.originator_version "
+            "WHERE e.notification_id > %s ORDER BY e.notification_id LIMIT 1", (after,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def recorded(self, sid: str, version: Any) -> tuple[Any, ...]:
+        row = self._cursor(binary=True).execute(
+            "SELECT stream_id, version, prev_hash, event_hash FROM event_hashes WHERE stream_id = %s AND version = %s",
+            (sid, version)).fetchone() if type(version) is int else None
+        return tuple(row) if row else NO_HASH
 
     def lookup(self, sid: str, version: Any) -> tuple[str, str] | None:
         return None  # the join is by key: a row without its hash has none
@@ -344,23 +426,132 @@ class PostgresSource:
 
     def leaf_range(self, after: int, upto: int | None) -> Scan:
         scan = Scan(lookup=self.lookup)
-        cur = self._cursor()
-        sql = (f"SELECT e.notification_id, e.originator_id::text, e.originator_version, h.stream_id, h.version, "
-               f"h.event_hash FROM {self.table} e LEFT JOIN event_hashes h ON h.stream_id = e.originator_id::text "
-               "AND h.version = e.originator_version WHERE e.notification_id > %s AND e.notification_id <= %s "
-               "ORDER BY e.notification_id LIMIT %s")
+        cur = self._cursor(binary=True)
+        stream = HashStream(self, after)
+        sql = (f"SELECT e.notification_id, e.originator_id::text, e.originator_version FROM {self.table} e "
+               "WHERE e.notification_id > %s AND e.notification_id <= %s ORDER BY e.notification_id LIMIT %s")
 
         def batches(after: int, upto: int) -> Iterator[list[tuple[Any, ...]]]:
             while True:
                 rows = cur.execute(sql, (after, upto, BATCH * 5), prepare=True).fetchall()
                 if rows:
-                    yield rows
+                    yield [(p, o, v, h[0], h[1], h[3]) for (p, o, v, *h) in stream.join(rows)]
                 if len(rows) < BATCH * 5:
                     return
                 after = rows[-1][0]
 
         _leaves_only(scan, batches(after, END if upto is None else upto))
         return scan
+
+
+class HashStream:
+    """The ``event_hashes`` rows of PostgreSQL in their physical order, matched to a stream of events by
+    key. The rows are written in the transaction of their events, so the two orders agree but where writers
+    overlapped or a row went into space freed by a rolled-back one: the next row is tried first, then the rows
+    read ahead so far, then up to ``WINDOW`` more rows (kept for later events), and only then one query by
+    key. Whatever the order, each event gets the hash row of its key, or none."""
+
+    WINDOW = 20_000
+    FETCH = 10_000
+
+    def __init__(self, source: PostgresSource, after: int, upto: int = END) -> None:
+        block = max(0, source.first_hash_block(after) - 64) if after > 0 else 0
+        sql = "SELECT stream_id, version, prev_hash, event_hash FROM event_hashes" + (
+            f" WHERE ctid >= '({block},0)'::tid" if block else "")
+        self.source, self.pending = source, {}
+        self.buffer: list[tuple[Any, ...]] = []
+        self.index, self.done = 0, False
+        if upto - after <= self.FETCH and source.recorded_count() <= self.FETCH:  # a small log: at once
+            self.cursor = None
+            self.buffer = source._cursor(binary=True).execute(sql).fetchall()
+            self.done = True
+        else:
+            self.cursor = source.conn.cursor(name=f"svl_verify_hashes_{id(self)}", row_factory=source._tuple_row,
+                                             binary=True)
+            self.cursor.execute(sql)
+
+    def _more(self) -> bool:
+        if not self.done:
+            self.buffer, self.index = self.cursor.fetchmany(self.FETCH), 0  # type: ignore[union-attr]
+            self.done = not self.buffer
+        return not self.done
+
+    def join(self, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Each event row followed by the columns of its hash row (stream id, version, prev, hash)."""
+        out: list[tuple[Any, ...]] = []
+        append = out.append
+        buffer, i, n = self.buffer, self.index, len(self.buffer)
+        for event in events:
+            if i < n:
+                row = buffer[i]
+                if row[0] == event[1] and row[1] == event[2]:
+                    append(event + row)
+                    i += 1
+                    continue
+            self.index = i
+            append(event + self._find(event[1], event[2]))
+            buffer, i, n = self.buffer, self.index, len(self.buffer)
+        self.index = i
+        return out
+
+    def _find(self, sid: Any, version: Any) -> tuple[Any, ...]:
+        row = self.pending.pop((sid, version), None)
+        if row is not None:
+            return row
+        for _ in range(self.WINDOW):
+            if self.index >= len(self.buffer) and not self._more():
+                break
+            row = self.buffer[self.index]
+            self.index += 1
+            if row[0] == sid and row[1] == version:
+                return row
+            self.pending[(row[0], row[1])] = row
+        return self.source.recorded(sid, version)
+
+
+def prefetched(batches: Iterator[list[tuple[Any, ...]]], depth: int = 2) -> Iterator[list[tuple[Any, ...]]]:
+    """``batches`` produced by a thread, ``depth`` ahead of the consumer. The thread waits for the database
+    without the GIL; it is stopped and joined before this generator ends (also when the consumer stops
+    early), so the connection is free again afterwards."""
+    import queue
+    import threading
+
+    done, stop = object(), threading.Event()
+    items: queue.Queue[Any] = queue.Queue(maxsize=depth)
+
+    def produce() -> None:
+        try:
+            for item in batches:
+                while not stop.is_set():
+                    try:
+                        items.put(item, timeout=0.05)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(done)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the consumer
+            items.put(exc)
+
+    thread = threading.Thread(target=produce, name="svledger-verify-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                items.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def _leaves_only(scan: Scan, batches: Any) -> None:
@@ -383,16 +574,23 @@ def _leaves_only(scan: Scan, batches: Any) -> None:
 
 
 def scan_range(source: Any, after: int, upto: int | None, *, prior: dict[str, tuple[Any, str]] | None = None,
-               max_problems: int = 20, progress: Callable[[int], None] | None = None) -> Scan:
-    """Check the events at positions ``after < p <= upto`` in log order; stops after the batch in which
+               defer: bool = False, max_problems: int = 20, progress: Callable[[int], None] | None = None) -> Scan:
+    """Check the events at positions ``after < p <= upto`` in log order, from the state ``prior`` (or, with
+    ``defer``, leaving the state before the range to ``Scan.continues``); stops after the batch in which
     ``max_problems`` problems were found."""
-    scan = Scan(lookup=source.lookup).prime(prior or {})
-    for rows in source.rows(after, upto):
-        scan.feed(rows)
-        if progress:
-            progress(scan.position or after)
-        if len(scan.problems) >= max_problems:
-            break
+    scan = Scan(lookup=source.lookup, defer=defer).prime(prior or {})
+    collecting = gc.isenabled()
+    gc.disable()  # the scan makes no cycles, and a collection pass per 700 new tuples costs ~15 % of it
+    try:
+        for rows in source.rows(after, upto):
+            scan.feed(rows)
+            if progress:
+                progress(scan.position or after)
+            if len(scan.problems) >= max_problems:
+                break
+    finally:
+        if collecting:
+            gc.enable()
     return scan
 
 
@@ -405,7 +603,7 @@ def snapshot(ledger: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
     table = recorder.events_table_name
     if settings.is_postgres:
         with recorder.datastore.get_connection() as conn:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            conn.execute(BEGIN)
             try:
                 yield PostgresSource(conn, table), {"backend": "postgres", "url": settings.database_url,
                                                     "table": table}
@@ -424,29 +622,28 @@ def snapshot(ledger: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
 
 def worker(spec: dict[str, Any]) -> Scan | str:
     """Scan ``spec['after'] < p <= spec['upto']`` in the snapshot the parent holds (PostgreSQL: the exported
-    snapshot; SQLite: read-only, bounded by the parent's head), primed with the state of the events before it;
-    the ``Scan`` (or the error text)."""
+    snapshot; SQLite: read-only, bounded by the parent's head), leaving the state before it to the parent
+    (``Scan.continues``); the ``Scan`` (or the error text)."""
     try:
         if spec["backend"] == "sqlite":
             db = sqlite3.connect(f"file:{spec['path']}?mode=ro", uri=True, isolation_level=None)
             try:
                 db.execute("BEGIN")
                 source: Any = SQLiteSource(db, spec["table"])
-                scan = scan_range(source, spec["after"], spec["upto"], prior=source.prior(spec["after"]),
-                                  max_problems=1)
+                scan = scan_range(source, spec["after"], spec["upto"], defer=True, max_problems=1)
             finally:
                 db.close()
         else:
             import psycopg
 
             with psycopg.connect(spec["url"], autocommit=True) as pg:
-                pg.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                pg.execute(f"SET TRANSACTION SNAPSHOT '{spec['snapshot']}'")
+                pg.execute(f"{BEGIN}; SET TRANSACTION SNAPSHOT '{spec['snapshot']}'")
                 source = PostgresSource(pg, spec["table"])
-                scan = scan_range(source, spec["after"], spec["upto"], prior=source.prior(spec["after"]),
-                                  max_problems=1)
+                scan = scan_range(source, spec["after"], spec["upto"], defer=True, max_problems=1)
                 pg.execute("ROLLBACK")
-        scan.pack()
+        if scan.checkpoints and not scan.problems:  # their Merkle roots need this half of the tree
+            scan.pyramids = [Pyramid(spec["leaf_start"], scan.leaves(), scan.odd_leaves)]
+        scan.packed, scan.hexes, scan.odd_leaves = [], [], {}
         scan.lookup = None
         scan.ids, scan.seen_topics, scan.plain_topics = {}, set(), set()
         return scan

@@ -238,3 +238,52 @@ def test_a_checkpoint_made_from_the_last_ones_tree_has_the_root_of_the_whole_log
     tree, position = _tree(sqlite_ledger, None)
     assert (tree.size, position, tree.root()) == (54, 54, root_of(hashes))
     assert verify(sqlite_ledger).ok and verify(sqlite_ledger).checkpoints == 2
+
+
+def test_postgres_hash_rows_out_of_log_order_are_matched_by_key(tmp_path, database_url: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL reads the hash rows as a second stream in their physical order; rows moved elsewhere (space
+    reused, overlapping writers) are found by key however far they are, with tiny batches, read-ahead window,
+    fetches and a reading thread."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("PostgreSQL only")
+    import psycopg
+
+    import infra.verify
+    import infra.verify_fast as fast
+
+    ledger = Ledger(Settings(database_url=database_url))
+    try:
+        start = datetime.now(CST).replace(microsecond=0) - timedelta(hours=5)
+        for i in range(4):
+            record_sample_clue(ledger, start=start + timedelta(seconds=i))
+        ledger.settings.__dict__["signing_key"] = str(tmp_path / "signing.key")
+        from infra.checkpoints import make_checkpoint
+
+        make_checkpoint(ledger)  # position 53
+        record_sample_clue(ledger, start=start + timedelta(seconds=9))
+        baseline = verify(ledger, workers=1)
+        assert baseline.ok and baseline.checked == 66
+        with psycopg.connect(database_url, autocommit=True) as conn:  # move some hash rows to the end
+            conn.execute("ALTER TABLE event_hashes DISABLE TRIGGER USER")
+            conn.execute("WITH moved AS (DELETE FROM event_hashes WHERE version IN (2, 7, 13) RETURNING *) "
+                         "INSERT INTO event_hashes SELECT * FROM moved")
+        for fetch, window in ((10_000, 20_000), (7, 5), (3, 1)):
+            monkeypatch.setattr(fast.HashStream, "FETCH", fetch)
+            monkeypatch.setattr(fast.HashStream, "WINDOW", window)
+            monkeypatch.setattr(fast, "BATCH", 9)
+            monkeypatch.setattr(fast, "FIRST_BATCH", 4)
+            monkeypatch.setattr(fast, "PREFETCH_MIN", 0 if fetch < 10_000 else 50_000)
+            monkeypatch.setattr(infra.verify, "PARALLEL_MIN_EVENTS", 0)
+            for workers in (1, 2):
+                report = verify(ledger, workers=workers)
+                assert report.ok and report.checked == 66 and report.checkpoints == 1, (fetch, workers)
+                assert verify(ledger, start=20, stop=60, workers=workers).ok
+        table = ledger.recorder.events_table_name
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            conn.execute(f"DELETE FROM {table} WHERE notification_id = 44")
+        split, alone = verify(ledger, workers=2), verify(ledger, workers=1)
+        assert problems(split) == problems(alone) and split.problems[0]["position"] == 45
+    finally:
+        ledger.close()

@@ -142,7 +142,7 @@ def tamper(rng: random.Random, events: list[list[Any]], hashes: Hashes) -> tuple
         elif kind == "delete" and len(events) > 2:
             del events[i]
         elif kind == "truncate" and len(events) > 2:
-            del events[i:]
+            del events[max(i, 1):]
         elif kind == "swap" and i + 1 < len(events):
             events[i], events[i + 1] = events[i + 1], events[i]
         elif kind == "topic":
@@ -220,3 +220,47 @@ def test_a_range_primed_with_the_state_before_it_is_the_whole_scan() -> None:
     assert whole.problems == first.problems == second.problems == []
     assert whole.heads() == {**first.heads(), **second.heads()}
     assert whole.leaves() == first.leaves() + second.leaves()
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 10**6), events=st.integers(2, 120), streams=st.integers(1, 12),
+       tampered=st.booleans(), cut=st.floats(0.0, 1.0))
+def test_two_ranges_checked_apart_agree_with_one_scan(seed: int, events: int, streams: int, tampered: bool,
+                                                      cut: float) -> None:
+    """What the second process does: its range is checked without the state before it (``defer``), which is
+    compared afterwards with the state the first range left. Clean in both ⟺ clean in one scan."""
+    rng = random.Random(seed)
+    log, hashes = make_log(rng, events, streams)
+    if tampered:
+        log, hashes = tamper(rng, log, hashes)
+    rows = joined(log, hashes)
+    split = int(cut * len(rows))
+    whole = run_scan(rows, 1000)[2]
+    first = run_scan(rows[:split], 1000)[2]
+    second = run_scan(rows[split:], 1000, Scan(defer=True))[2]
+    clean_apart = not first.problems and not second.problems and second.continues(first.heads())
+    assert clean_apart == (not whole.problems)
+    if clean_apart:
+        assert whole.heads() == {**first.heads(), **second.heads()}
+        assert whole.leaves() == first.leaves() + second.leaves()
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(1, 300), cuts=st.lists(st.integers(1, 299), max_size=3), odd=st.booleans(),
+       seed=st.integers(0, 1000))
+def test_pyramids_of_adjacent_ranges_give_every_root(n: int, cuts: list[int], odd: bool, seed: int) -> None:
+    from infra.merkle import Pyramid, roots
+
+    rng = random.Random(seed)
+    leaves = [rng.randbytes(32) for _ in range(n)]
+    if odd:
+        leaves[rng.randrange(n)] = b"not 32 bytes"
+    bounds = sorted({0, n, *[c for c in cuts if c < n]})
+    pyramids = []
+    for a, b in zip(bounds, bounds[1:]):
+        part = leaves[a:b]
+        packed = b"".join(x if len(x) == 32 else bytes(32) for x in part)
+        pyramids.append(Pyramid(a, packed, {i: x for i, x in enumerate(part) if len(x) != 32}))
+    rng.shuffle(pyramids)
+    sizes = set(range(1, n + 1))
+    assert roots(pyramids, sizes) == {s: root_of(leaves[:s]) for s in sizes}
