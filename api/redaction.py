@@ -20,7 +20,8 @@ from infra import partner_feed as pf
 TOKEN = re.compile(r"^pt_[a-z2-7]{26}$")
 TOKEN_KEYS = REPORTER_FIELDS | {"applicant_tokens", "from_token", "target_person_tokens", "accused_tokens"}
 BASE_META = ("event_id", "occurred_at", "stream_type", "sensitivity")
-QUOTED_TOKEN_KEYS = tuple(f'"{key}"' for key in sorted(TOKEN_KEYS))
+# every token field's name holds "token" or is quoted whole: one scan per hint, the pattern only on a hit
+KEY_HINTS = tuple(sorted({"token" if "token" in key else f'"{key}"' for key in TOKEN_KEYS}))
 TOKEN_KEY = re.compile('"(?:' + "|".join(sorted(TOKEN_KEYS)) + ')"\\s*:')
 
 
@@ -30,7 +31,10 @@ def may_hold_tokens(text: str) -> bool:
     as stored without walking it (``Redactor.event(..., plain=True)``)."""
     if "pt_" in text:
         return True
-    return any(key in text for key in QUOTED_TOKEN_KEYS) and TOKEN_KEY.search(text) is not None
+    for hint in KEY_HINTS:
+        if hint in text:
+            return TOKEN_KEY.search(text) is not None
+    return False
 
 
 class Redactor:

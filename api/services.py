@@ -15,7 +15,7 @@ from psycopg import sql
 from starlette.concurrency import run_in_threadpool
 
 from api.access_log import AccessRecorder
-from api.auth import TokenKeys
+from api.auth import TokenKeys, VerifiedTokens
 from api.config import ApiSettings
 from api.metrics import Metrics
 from api.readpool import ReadPool
@@ -39,6 +39,7 @@ class Services:
     metrics: Metrics
     keys: TokenKeys
     shredded: ShreddedTokens = field(default_factory=ShreddedTokens)
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens)
     _project_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -146,8 +147,9 @@ class LogListener:
         if self.conn is None:
             return False
         try:
-            async for _ in self.conn.notifies(timeout=self.max_wait, stop_after=1):
-                async for _ in self.conn.notifies(timeout=0.001):  # the rest of a burst: one catch-up
+            got = [n async for n in self.conn.notifies(timeout=self.max_wait, stop_after=1)]
+            if got:
+                async for _ in self.conn.notifies(timeout=0.005):  # the rest of a burst: one catch-up
                     pass
         except psycopg.Error:
             await self.close()

@@ -58,23 +58,15 @@ class AuditEntry:
     event_hash: str | None
     target_event_id: strawberry.ID | None = strawberry.field(description="for EventCorrected / EventVoided")
     reason: str | None = strawberry.field(description="reason of a correction or void")
+    event_label: str
+    corrected_by: list[AuditEntry] = strawberry.field(
+        description="EventCorrected / EventVoided entries that correct this event")
+    target: AuditEntry | None = strawberry.field(description="The event a correction or void applies to")
     _corrections: strawberry.Private[list[str]]
-    _trail: strawberry.Private[dict[str, AuditEntry]]
-
-    @strawberry.field
-    def event_label(self) -> str:
-        return event_label(self.event_type)
-
-    @strawberry.field(description="EventCorrected / EventVoided entries that correct this event")
-    def corrected_by(self) -> list[AuditEntry]:
-        return [self._trail[c] for c in self._corrections if c in self._trail]
-
-    @strawberry.field(description="The event a correction or void applies to")
-    def target(self) -> AuditEntry | None:
-        return self._trail.get(str(self.target_event_id)) if self.target_event_id else None
 
     @classmethod
-    def of(cls, e: dict[str, Any], trail: dict[str, AuditEntry], redactor: Any) -> AuditEntry:
+    def of(cls, e: dict[str, Any], redactor: Any) -> AuditEntry:
+        """One entry; ``corrected_by`` and ``target`` are linked by ``build_trail`` once all exist."""
         meta, data = e["meta"], e["data"]
         full = redactor.full
         docs = documents_in(meta, data)
@@ -88,17 +80,23 @@ class AuditEntry:
                    documents=[DocRef.of(d) for d in docs], sensitivity=meta.get("sensitivity"), data=data,
                    corrected_data=e["corrected_data"], voided=bool(e["voided"]), event_hash=e.get("event_hash"),
                    target_event_id=e.get("target_event_id"), reason=data.get("reason") if e.get("target_event_id")
-                   else None, _corrections=list(e["corrections"]), _trail=trail)
+                   else None, event_label=event_label(e["event_type"]), corrected_by=[], target=None,
+                   _corrections=list(e["corrections"]))
 
 
 def build_trail(entries: list[dict[str, Any]], redactor: Any) -> list[AuditEntry]:
+    """The listed entries, each linked to the entries correcting it and to the one it corrects (values,
+    not resolvers: a trail is built whole, and a plain field costs less to execute)."""
     trail: dict[str, AuditEntry] = {}
     listed = []
     for e in entries:
-        entry = AuditEntry.of(e, trail, redactor)
+        entry = AuditEntry.of(e, redactor)
         trail[e["event_id"]] = entry
         if e["listed"]:
             listed.append(entry)
+    for entry in trail.values():
+        entry.corrected_by = [trail[c] for c in entry._corrections if c in trail]
+        entry.target = trail.get(str(entry.target_event_id)) if entry.target_event_id else None
     return listed
 
 

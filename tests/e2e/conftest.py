@@ -62,8 +62,8 @@ class Api:
 
 
 def settings_for(url: str, **overrides: Any) -> ApiSettings:
-    return ApiSettings.from_env({}, ledger=Settings(database_url=url), jwt_secret=SECRET, project_interval=0.2,
-                                **overrides)
+    return ApiSettings.from_env({}, ledger=Settings(database_url=url), jwt_secret=SECRET,
+                                **{"project_interval": 0.2, **overrides})
 
 
 @pytest.fixture

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import datetime, timedelta
 
+import pytest
 from typer.testing import CliRunner
 
 from domain.base import value_hash
 from infra.cli import app as cli
 from infra.sample import CST
 from tests.e2e.commands import SUP1, meta, run, send
-from tests.e2e.conftest import Api, moments
+from tests.e2e.conftest import Api, TestClient, create_app, moments, settings_for
 from tests.e2e.story import RECORD_DELAY, receive, story
 
 PAGE = "query($after: String) { clues(first: 2, after: $after) { edges { cursor node { id receivedAt } } " \
@@ -161,3 +163,21 @@ def test_raw_log_and_access_events(backend_api: Api) -> None:
     assert {"eventType": "RecordViewed", "actor": {"userId": "system_api", "role": "system_api"}} in later
     overdue = api.data('{ overdue(asOf: "2099-01-01") { type streamId overdue dueAt } }')["overdue"]
     assert overdue and all(o["overdue"] for o in overdue) and {o["streamId"] for o in overdue} == {str(clue)}
+
+
+def test_read_models_follow_appends_without_polling_on_postgresql(database_url: str) -> None:
+    """On PostgreSQL the API's projector wakes when the event store notifies an append (LISTEN), not
+    at its polling interval (here 60 s, so only the notification can make the clue appear)."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("LISTEN/NOTIFY: PostgreSQL only (SQLite polls every project_interval)")
+    app = create_app(settings_for(database_url, project_interval=60.0, project_max_wait=60.0))
+    with TestClient(app) as client:
+        api = Api(client)
+        time.sleep(0.5)  # the first catch-up done, the projector waits for a notification
+        clue = receive(api.ledger, datetime.now(CST) - timedelta(minutes=5))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if [n["id"] for n in api.data("{ clues { nodes { id } } }")["clues"]["nodes"]] == [clue]:
+                return
+            time.sleep(0.1)
+        raise AssertionError("the appended clue was not projected within 10 s")
