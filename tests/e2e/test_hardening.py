@@ -4,6 +4,7 @@ on depth, complexity, page size and body size; tokens; health endpoints and metr
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 
 import jwt
@@ -155,3 +156,16 @@ def test_documents_are_parsed_and_validated_once_and_limits_still_hold(api: Api)
         assert api.code("{ agencies { id ") == "GRAPHQL_PARSE_FAILED"
         assert api.code("{ " + "agencies { id } " * 2000 + "}") == "QUERY_TOO_COMPLEX"  # max tokens
     assert documents.validated == validated + 3
+
+
+def test_a_token_verified_before_is_refused_once_it_expires(api: Api) -> None:
+    token = api.token("auditor", ttl=2)
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(2):  # the second time from the verified tokens
+        assert api.client.post("/graphql", json={"query": "{ agencies { id } }"}, headers=headers).status_code == 200
+    time.sleep(2.1)
+    r = api.client.post("/graphql", json={"query": "{ agencies { id } }"}, headers=headers)
+    assert r.status_code == 401 and "expired" in r.json()["errors"][0]["message"]
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert api.client.post("/graphql", json={"query": "{ agencies { id } }"},
+                           headers={"Authorization": f"Bearer {tampered}"}).status_code == 401
