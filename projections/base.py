@@ -54,9 +54,12 @@ class Projection:
         """Apply events (in log order) as one batch: prefetch, handlers, one write per table."""
         self.begin_batch(tx)
         self.prefetch(tx, events)
-        chain = self.chain
+        chains, chain = self._chains, self.chain
         for ev in events:
-            for handler in chain(ev.event_type):
+            handlers = chains.get(ev.event_type)
+            if handlers is None:
+                handlers = chain(ev.event_type)
+            for handler in handlers:
                 handler(self, tx, ev)
         self.end_batch(tx)
 

@@ -23,8 +23,8 @@ SQLITE_IN_CHUNK = 500  # host parameters per ``IN (…)`` on SQLite (well under 
 BINARY_PYTHON_TYPES = {"int8": {int, type(None)}, "int4": {int, type(None)}, "int2": {int, type(None)},
                        "text": {str, type(None)}}
 KEY_SEPARATOR = "\x1f"  # joins the keys select_keys sends as one text (a key holding it goes as an array)
-COPY_FROM_ROWS = 64
-COPY_UPDATE_ROWS = 128  # from this many changed rows, COPY + one UPDATE … FROM (fewer: one pipelined executemany)  # fewer rows go in one pipelined executemany (one round trip; COPY takes two)
+COPY_FROM_ROWS = 64  # fewer new rows go in one pipelined executemany (one round trip; COPY takes two)
+COPY_UPDATE_ROWS = 128  # from this many changed rows, COPY + one UPDATE … FROM (fewer: one pipelined executemany)
 
 
 @lru_cache(maxsize=4096)

@@ -1,6 +1,10 @@
 """The projector: follows the notification log in order and applies events to every read model in
 batches, writing rows and the tracking position in the same transaction (exactly once per event,
-even after a crash). Positions may have gaps: it only ever asks for "greater than last seen"."""
+even after a crash). Positions may have gaps: it only ever asks for "greater than last seen".
+
+A batch (``BATCH_SIZE`` events) is one transaction in which each read model reads the rows it needs once
+(``Projection.prefetch``), applies the events in memory and writes each table once (``projections.base``);
+while catching up, a thread reads and decodes the next batch meanwhile (``_Batches``)."""
 
 from __future__ import annotations
 
@@ -109,7 +113,8 @@ class Projector:
             marks = []
             for p in self.projections:
                 done = positions[self.tracking_name(p)]
-                todo = [ev for ev in events if ev.position > done] if events and events[0].position <= done else events
+                todo = events if not events or events[0].position > done else [
+                    ev for ev in events if ev.position > done]
                 if not todo:
                     continue
                 p.apply_batch(tx, todo)
@@ -201,10 +206,10 @@ class Projector:
 class _Batches:
     """The log from ``start`` on, as decoded batches of at most ``size`` events, in order; iteration ends
     at the first empty read. Batches are read when asked; once one is full (a catch-up), a thread
-    reads and decodes the following ones (and computes what the read models declare as ``prepared``), one
-    ahead of the batch being applied, so that the projector's database waits and the reading overlap. Each read starts after the last event read (what
-    ``position() + 1`` is once the previous batch committed); events a read-model already has are skipped
-    by ``apply_events``."""
+    reads and decodes the following ones (and computes what the read models declare as ``prepared``),
+    one ahead of the batch being applied, so that the projector's database waits and the reading
+    overlap. Each read starts after the last event read (what ``position() + 1`` is once the previous
+    batch committed); events a read model already has are skipped by ``apply_events``."""
 
     def __init__(self, recorder: Any, start: int, size: int, prepared: Sequence[str] = ()) -> None:
         self.recorder, self.start, self.size, self.prepared = recorder, start, size, prepared
