@@ -25,9 +25,6 @@ from api.context import Context
 from api.services import Services
 
 
-ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def unauthenticated(message: str) -> Response:
     body = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
     return Response(json.dumps(body), status_code=401, media_type="application/json",
@@ -56,16 +53,6 @@ class LedgerGraphQL(GraphQL):
                     await unauthenticated(exc.message)(scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
-
-    def encode_json(self, data: object) -> str:
-        """JSON without escaping non-ASCII text (answers are mostly Chinese: a third of the bytes); ASCII
-        escapes when the text holds what UTF-8 cannot carry (a lone surrogate a client sent)."""
-        text = ENCODER.encode(data)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return json.dumps(data, separators=(",", ":"))
-        return text
 
     def parse_json(self, data: str | bytes) -> Any:
         """A body (or GET ``variables``) that is JSON but not an object is a client error, not a crash."""

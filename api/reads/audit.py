@@ -69,9 +69,11 @@ def first_statement(stream_id: str) -> Statement:
 def entries(rows: list[dict[str, Any]], as_of_us: int | None, redactor: Redactor) -> list[dict[str, Any]]:
     """Entries in version order, redacted for the viewer, each with its inline corrections; correction
     entries recorded after ``as_of`` are kept with ``listed`` false (shown only inline)."""
-    for r in rows:
-        r["plain"] = not (may_hold_tokens(r["meta"]) or may_hold_tokens(r["data"]))
-        r["meta"], r["data"] = json.loads(r["meta"]), json.loads(r["data"])
+    for r in rows:  # hints from the stored text, before it is decoded
+        meta, data = r["meta"], r["data"]
+        r["plain"] = not (may_hold_tokens(meta) or may_hold_tokens(data))
+        r["docs_in_data"] = '"content_hash"' in data  # a DocRef in the payload
+        r["meta"], r["data"] = json.loads(meta), json.loads(data)
     if redactor.partner:
         rows = _partner_rows(rows, redactor.org_id)
     by_target: dict[str, list[dict[str, Any]]] = {}
@@ -85,9 +87,10 @@ def entries(rows: list[dict[str, Any]], as_of_us: int | None, redactor: Redactor
             continue  # a correction known at known_at still applies to earlier events (listed inline only)
         fixes = by_target.get(r["event_id"], [])
         changes = [f["data"] for f in fixes if f["event_type"] == "EventCorrected"]
-        found.append({**r, "listed": listed, "corrections": [f["event_id"] for f in fixes],
-                      "voided": any(f["event_type"] == "EventVoided" for f in fixes),
-                      "corrected_data": corrected(r["data"], changes) if changes else r["data"]})
+        r.update(listed=listed, corrections=[f["event_id"] for f in fixes],
+                 voided=any(f["event_type"] == "EventVoided" for f in fixes),
+                 corrected_data=corrected(r["data"], changes) if changes else r["data"])
+        found.append(r)
     types = {e["event_id"]: e["event_type"] for e in found}
     transfers = partner_transfers(rows, redactor.org_id) if redactor.partner else set()
     shown = [_redacted(e, redactor, types, transfers) for e in found]
@@ -118,6 +121,7 @@ def _partner_rows(rows: list[dict[str, Any]], org: str) -> list[dict[str, Any]]:
 
 def _redacted(e: dict[str, Any], redactor: Redactor, types: dict[str, str],
               transfers: set[str]) -> dict[str, Any] | None:
+    """The entry as the viewer sees it (in place: every correction was applied before any redaction)."""
     kind = e["event_type"]
     own = kind == "AccountabilityReferred" and str(e["data"].get("via_transfer_id")) in transfers
     shown = redactor.event(kind, e["data"], e["meta"], target_type=types.get(str(e.get("target_event_id"))),
@@ -127,4 +131,5 @@ def _redacted(e: dict[str, Any], redactor: Redactor, types: dict[str, str],
     corrected = None
     if kind not in CORRECTIONS and e["corrected_data"] is not e["data"]:
         corrected = redactor.event(kind, e["corrected_data"], {}, own_transfer=own)
-    return {**e, "data": shown[0], "meta": shown[1], "corrected_data": corrected[0] if corrected else shown[0]}
+    e["data"], e["meta"], e["corrected_data"] = shown[0], shown[1], corrected[0] if corrected else shown[0]
+    return e

@@ -12,9 +12,12 @@ from api.types.common import Actor, Approval, DocRef, LegalBasis, from_us
 from domain.labels import event_label
 
 
-def documents_in(meta: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every DocRef of an event: ``meta.documents`` and DocRef-shaped values of the payload."""
+def documents_in(meta: dict[str, Any], data: dict[str, Any], in_data: bool = True) -> list[dict[str, Any]]:
+    """Every DocRef of an event: ``meta.documents`` and DocRef-shaped values of the payload (not looked
+    for when ``in_data`` is false: the caller knows the payload holds none)."""
     found: list[dict[str, Any]] = list(meta.get("documents", []))
+    if not in_data:
+        return list({d["doc_id"]: d for d in found}.values()) if found else found
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
@@ -69,7 +72,7 @@ class AuditEntry:
         """One entry; ``corrected_by`` and ``target`` are linked by ``build_trail`` once all exist."""
         meta, data = e["meta"], e["data"]
         full = redactor.full
-        docs = documents_in(meta, data)
+        docs = documents_in(meta, data, e.get("docs_in_data", True))
         return cls(position=int(e["position"]), event_id=e["event_id"], stream_id=e["stream_id"],
                    version=int(e["version"]), event_type=e["event_type"], occurred_at=from_us(e["occurred_us"]),
                    recorded_at=from_us(e["recorded_us"]), actor=Actor.of(meta.get("actor")),
