@@ -32,7 +32,7 @@ from infra.verify_fast import BATCH, Scan, scan_range, snapshot
 
 PARALLEL_MIN_EVENTS = int(os.environ.get("SVLEDGER_VERIFY_PARALLEL_MIN", "200000"))  # below this a worker process costs more than it saves
 WORKERS_ENV = "SVLEDGER_VERIFY_WORKERS"
-SPLIT = 45  # per cent of the range this process checks itself
+SPLIT = 50  # per cent of the range this process checks itself
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = ["BATCH", "Report", "verify"]

@@ -60,6 +60,22 @@ def fast_event_hash(stream_id: Any, version: Any, topic: Any, state: Any, prev_h
     return event_hash(stream_id, version, topic, state, prev_hash)
 
 
+def stream_type(topic: Any, state: Any) -> str:
+    """``infra.hashing.stream_type_of``, without parsing the body when it cannot name another type than the
+    topic's: UTF-8 (no NUL byte: not UTF-16/32), no ``\\u`` escape (a key could spell ``stream_type`` with
+    them), ``stream_type`` exactly once and as ``"stream_type":"<the topic's type>"`` (an identifier: no quote
+    or backslash in it). Then the parsed body either has that value in ``meta`` or no ``stream_type`` there,
+    and both give the topic's type; a body that does not parse gives it too."""
+    if type(state) is bytes and b"\\u" not in state and b"\x00" not in state and state.count(b"stream_type") == 1:
+        try:
+            default = topic.split(":")[1].split(".")[0]
+        except (AttributeError, IndexError):
+            return stream_type_of(topic, state)
+        if default.isidentifier() and b'"stream_type":"%s"' % default.encode() in state:
+            return default
+    return stream_type_of(topic, state)
+
+
 def is_digest(value: Any) -> bool:
     """A SHA-256 hex digest as ``hexdigest()`` writes it (64 lowercase hex characters)."""
     return type(value) is str and len(value) == 64 and _HEX.issuperset(value)
@@ -123,7 +139,7 @@ class Scan:
         """Check one batch of rows (see the module docstring for their columns)."""
         if not rows:
             return
-        last, ids, plain, sha, slow = self.last, self.ids, self.plain_topics, _sha256, self._slow
+        last, ids, plain, sha, slow, first = self.last, self.ids, self.plain_topics, _sha256, self._slow, self._first
         append = self.hexes.append
         for row in rows:
             pos, oid, version, topic, state, hsid, hver, prev, digest = row
@@ -142,6 +158,8 @@ class Scan:
                     continue
             except TypeError:  # a tampered row holding text or NULL where bytes belong
                 pass
+            if lv is None and version == 1 and first(row):
+                continue
             slow(row)
         self.count += len(rows)
         self.position = rows[-1][0]
@@ -183,6 +201,36 @@ class Scan:
             self.odd_leaves[self.leaves_before + len(self.hexes)] = str(value or "").encode()
             self.hexes.append("0" * 64)
 
+    def _first(self, row: tuple[Any, ...]) -> bool:
+        """The regular first event of a stream (version 1, its hash row, the genesis hash of the stream type
+        its body names, the hash recomputes): what ``_slow`` would find and leave, without its general
+        checks. False (nothing changed) for anything else."""
+        pos, oid, version, topic, state, hsid, hver, prev, digest = row
+        if type(version) is not int or hver != 1 or topic not in self.plain_topics:
+            return False
+        sid = self.ids.get(oid)
+        if sid is None:
+            try:
+                sid = self.ids[oid] = str(UUID(str(oid)))
+            except ValueError:
+                return False
+        if hsid != sid or sid in self.last or sid in self.odd:
+            return False
+        try:
+            stored = _sha256(state).hexdigest()
+            if prev != genesis_hash(stream_type(topic, state), sid):
+                return False
+        except Exception:  # noqa: BLE001 - whatever it is, _slow reports it
+            return False
+        if _sha256(f'{{"prev_event_hash":"{prev}","stored_sha256":"{stored}","stream_id":"{sid}",'
+                   f'"topic":"{topic}","version":1}}'.encode()).hexdigest() != digest:
+            return False
+        self.last[sid] = (1, digest)
+        self.hexes.append(digest)
+        if self.defer:
+            self.deferred.append((sid, 1, None))
+        return True
+
     def _slow(self, row: tuple[Any, ...]) -> None:
         """The checks as specified, for any row: versions contiguous from 1, the chain from the genesis hash
         through each recorded ``prev_hash``, the recorded hash present and recomputed from the stored bytes.
@@ -219,7 +267,7 @@ class Scan:
             self._fail(pos, sid, version, f"version {version} follows {previous_version}: not contiguous "
                                           "(reordered, deleted or inserted rows)")
         try:
-            expected = genesis_hash(stream_type_of(topic, state), sid) if version == 1 else previous_hash
+            expected = genesis_hash(stream_type(topic, state), sid) if version == 1 else previous_hash
             computed = fast_event_hash(sid, version, topic, state, expected) if recorded is None or (
                 recorded[0] == expected) else ""
         except (TypeError, ValueError, AttributeError, IndexError) as exc:  # NULL state or topic, odd types
@@ -461,10 +509,10 @@ class HashStream:
         self.source, self.pending = source, {}
         self.buffer: list[tuple[Any, ...]] = []
         self.index, self.done = 0, False
-        if upto - after <= self.FETCH and source.recorded_count() <= self.FETCH:  # a small log: at once
-            self.cursor = None
-            self.buffer = source._cursor(binary=True).execute(sql).fetchall()
-            self.done = True
+        self.table: dict[tuple[Any, Any], tuple[Any, ...]] | None = None
+        if upto - after <= self.FETCH and source.recorded_count() <= self.FETCH:  # a small log: by key, at once
+            self.cursor, self.done = None, True
+            self.table = {(row[0], row[1]): row for row in source._cursor(binary=True).execute(sql).fetchall()}
         else:
             self.cursor = source.conn.cursor(name=f"svl_verify_hashes_{id(self)}", row_factory=source._tuple_row,
                                              binary=True)
@@ -478,6 +526,9 @@ class HashStream:
 
     def join(self, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Each event row followed by the columns of its hash row (stream id, version, prev, hash)."""
+        if self.table is not None:
+            table = self.table
+            return [event + (table.get((event[1], event[2])) or NO_HASH) for event in events]
         out: list[tuple[Any, ...]] = []
         append = out.append
         buffer, i, n = self.buffer, self.index, len(self.buffer)

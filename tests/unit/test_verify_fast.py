@@ -10,6 +10,7 @@ import random
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -264,3 +265,56 @@ def test_pyramids_of_adjacent_ranges_give_every_root(n: int, cuts: list[int], od
     rng.shuffle(pyramids)
     sizes = set(range(1, n + 1))
     assert roots(pyramids, sizes) == {s: root_of(leaves[:s]) for s in sizes}
+
+
+TYPES = st.sampled_from(["Clue", "AccessLog", "Config", "x", "", 'A","x":"y', "Clué", None, 7, True])
+
+
+@st.composite
+def bodies(draw: Any) -> bytes:
+    """Stored bodies around ``stream_type``: in meta or elsewhere, twice, escaped, spaced, non-JSON, UTF-16."""
+    meta: dict[str, Any] = draw(st.dictionaries(st.sampled_from(["event_id", "actor"]), st.text(max_size=5), max_size=2))
+    if draw(st.integers(0, 3)):
+        meta["stream_type"] = draw(st.one_of(st.just("Clue"), TYPES))
+    body: dict[str, Any] = {"data": {"summary": draw(st.sampled_from(["", "", "", 'say "stream_type":"Clue"',
+                                                                      "stream_type"]))}}
+    if not draw(st.integers(0, 4)):
+        body["data"]["stream_type"] = draw(TYPES)
+    body["meta"] = draw(st.sampled_from([meta, meta, [meta], None, "meta"]))
+    import json
+
+    text = json.dumps(body, ensure_ascii=draw(st.booleans()), separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])))
+    text = draw(st.sampled_from([text, text, text, text, text.replace("stream_type", "\\u0073tream_type", 1),
+                                 text + ', "meta": {}', "not json " + text, text.replace("}", "", 1)]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16"]))
+    return text.encode(encoding)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(topic=st.sampled_from(["domain.clue:Clue.ClueReceived", "domain.access_log:AccessLog.RecordViewed",
+                              "domain.x:Clué.E", 'd:A","x":"y.E', "no-colon", "d:.E"]),
+       state=st.one_of(bodies(), st.binary(max_size=40)))
+def test_stream_type_is_stream_type_of(topic: str, state: bytes) -> None:
+    from infra.verify_fast import stream_type
+
+    assert outcome(stream_type, topic, state) == outcome(stream_type_of, topic, state)
+
+
+def test_stream_type_reads_the_usual_body_without_parsing_it(monkeypatch) -> None:
+    import infra.verify_fast as fast
+
+    usual = '{"data":{"summary":"执法"},"meta":{"event_id":"e1","stream_type":"Clue"}}'.encode()
+    cases = {  # body → what stream_type_of says, for topic domain.clue:Clue.ClueReceived
+        usual: "Clue",
+        usual.replace(b'"Clue"}', b'"Other"}'): "Other",                          # another type: parsed
+        usual.replace(b"stream_type", b"\\u0073tream_type"): "Clue",              # escaped key: parsed
+        usual[:-1] + b',"meta":{"stream_type":"Other"}}': "Other",              # a second meta wins
+        b'{"data":{"stream_type":"Clue"},"meta":{}}': "Clue",
+        b'{"data":{"note":"\\"stream_type\\":\\"Other\\""},"meta":{"stream_type":"Clue"}}': "Clue",
+        b"\xff\xfe": "Clue",
+    }
+    for body, expected in cases.items():
+        assert stream_type_of("domain.clue:Clue.ClueReceived", body) == expected
+        assert fast.stream_type("domain.clue:Clue.ClueReceived", body) == expected
+    monkeypatch.setattr(fast, "stream_type_of", lambda *a: pytest.fail("parsed the usual body"))
+    assert fast.stream_type("domain.clue:Clue.ClueReceived", usual) == "Clue"
