@@ -98,7 +98,8 @@ class Services:
                     await anyio.sleep(self.settings.project_interval)
         finally:
             if listener is not None:
-                await listener.close()
+                with anyio.CancelScope(shield=True):  # the task is being cancelled: close all the same
+                    await listener.close()
 
     def _reset_projector(self) -> None:
         with self._project_lock:
