@@ -17,12 +17,12 @@ from infra.cli import DB_OPTION, app, coded_errors, console
 
 
 @contextmanager
-def read_models(database_url: str | None, catch_up: bool = False, batch: int = 500) -> Iterator[Any]:
+def read_models(database_url: str | None, catch_up: bool = False, batch: int | None = None) -> Iterator[Any]:
     """A projector over the ledger (optionally caught up); closes both connections afterwards."""
     from projections.runner import Projector
 
     ledger = build_ledger(database_url)
-    projector = Projector(ledger, batch_size=batch)
+    projector = Projector(ledger, batch_size=batch) if batch else Projector(ledger)
     try:
         if catch_up:
             projector.run_once()
@@ -41,7 +41,8 @@ def _progress() -> Progress:
 @coded_errors
 def project(once: bool = typer.Option(False, "--once", help="catch up and exit"),
             poll: float = typer.Option(1.0, "--poll", help="seconds between polls when idle"),
-            batch: int = typer.Option(500, "--batch", min=1, max=10_000, help="events per transaction"),
+            batch: int = typer.Option(0, "--batch", min=0, max=10_000,
+                                      help="events per transaction (0: the projector's default, 5,000)"),
             database_url: str = DB_OPTION) -> None:
     """Run the projector: follow the log and keep every read model up to date (Ctrl-C to stop)."""
     with read_models(database_url, batch=batch) as projector:
