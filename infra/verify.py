@@ -30,7 +30,7 @@ from infra.checkpoints import checkpoint_hash, signed_body
 from infra.merkle import Pyramid, roots
 from infra.verify_fast import BATCH, Scan, scan_range, snapshot
 
-PARALLEL_MIN_EVENTS = int(os.environ.get("SVLEDGER_VERIFY_PARALLEL_MIN", "200000"))  # below this a worker process costs more than it saves
+PARALLEL_MIN_EVENTS = 200_000  # below this a worker process costs more than it saves
 WORKERS_ENV = "SVLEDGER_VERIFY_WORKERS"
 SPLIT = 50  # per cent of the range this process checks itself
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -127,6 +127,7 @@ def _parallel(source: Any, spec: dict[str, Any], start: int, head: int,
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])}
     process = subprocess.Popen([sys.executable, "-c", "from infra.verify_fast import main; main()"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    mine: Scan | None = None
     theirs: Any = None
     pyramid = None
     try:
@@ -146,8 +147,8 @@ def _parallel(source: Any, spec: dict[str, Any], start: int, head: int,
             process.kill()
         process.stdout.close()  # type: ignore[union-attr]
         process.wait()
-    if (not isinstance(theirs, Scan) or mine.problems or theirs.problems or mine.count != mine_expected
-            or not theirs.continues(mine.heads())):
+    if (mine is None or not isinstance(theirs, Scan) or mine.problems or theirs.problems
+            or mine.count != mine_expected or not theirs.continues(mine.heads())):
         return None
     merged = Scan().prime(mine.heads())
     merged.prime(theirs.heads())

@@ -3,16 +3,17 @@ recorded hashes in large batches, recompute every event hash and chain link, and
 Merkle checks need (the recorded hashes in log order, packed, and the checkpoint events).
 
 One row per event, ``(position, originator id, version, topic, state, recorded stream id, recorded version,
-recorded prev_hash, recorded event_hash)``: the recorded columns come from the same query (PostgreSQL: a join
-on ``(stream_id, version)``; SQLite: a join on the rowid, because the ``event_hashes`` rows are written in
-the same transaction and order as the events, checked row by row against the event's key, with a lookup
-by key when they are not aligned).
+recorded prev_hash, recorded event_hash)``. The recorded columns are those of the event's own key: SQLite joins
+``event_hashes`` on the rowid (its rows are written in the same transaction and order as the events), and
+the scan checks the key row by row, looking it up by key when they are not aligned; PostgreSQL reads the
+hash rows as a second stream in their physical order and matches them by key (``HashStream``).
 
 Each row takes the fast path when it is the regular case (the stream's previous event was seen, versions
-follow, ``prev_hash`` is the previous recorded hash, the recorded key matches and the hash recomputes);
-everything else goes through ``Scan._slow``, which applies the checks exactly as they were specified
-(versions contiguous, genesis or previous hash, recorded hash present and equal). Both paths leave the
-same state, so a log is judged the same whichever path a row takes.
+follow, ``prev_hash`` is the previous recorded hash, the recorded key matches and the hash recomputes), or
+``Scan._first`` for the regular first event of a stream; everything else goes through ``Scan._slow``, which
+applies the checks exactly as they were specified (versions contiguous, genesis or previous hash, recorded
+hash present and equal). All paths leave the same state, so a log is judged the same whichever path a row
+takes (``tests/unit/test_verify_fast.py`` compares them with the original per-event check).
 
 This module imports neither the ledger nor ``eventsourcing``, so a worker process starts quickly."""
 
@@ -105,7 +106,7 @@ class Scan:
     ids: dict[Any, str] = field(default_factory=dict)
     plain_topics: set[str] = field(default_factory=set)
     seen_topics: set[Any] = field(default_factory=set)
-    leaves_before: int = 0  # leaves of the packed runs
+    leaves_before: int = 0  # leaves in the packed runs (of a merged scan: the leaves before its pyramids)
     defer: bool = False  # a range after another one checked at the same time: see ``deferred``
     # the first event of each stream in a deferring range, (stream id, version, recorded prev_hash; None for
     # version 1): checked as if the stream's state before the range were (version - 1, that prev_hash), which
@@ -135,32 +136,53 @@ class Scan:
                 return False
         return True
 
-    def feed(self, rows: list[tuple[Any, ...]]) -> None:
-        """Check one batch of rows (see the module docstring for their columns)."""
+    def feed(self, rows: list[tuple[Any, ...]], hashes: list[tuple[Any, ...]] | None = None) -> None:
+        """Check one batch: ``rows`` as the module docstring says, or, with ``hashes``, the first five columns
+        in ``rows`` and the hash row of each in ``hashes`` (no nine-column tuple made per event)."""
         if not rows:
             return
         last, ids, plain, sha, slow, first = self.last, self.ids, self.plain_topics, _sha256, self._slow, self._first
         append = self.hexes.append
-        for row in rows:
-            pos, oid, version, topic, state, hsid, hver, prev, digest = row
-            sid = ids.get(oid)
-            lv = last.get(sid)  # type: ignore[arg-type]
-            # the regular case; lv[1] (hence prev) is a hex digest, sid comes from str(UUID), topic was tested
-            # with _PLAIN: the f-string is the canonical envelope of infra.hashing.event_hash
-            try:
-                if (lv is not None and hsid == sid and hver == version and type(version) is int
-                        and lv[0] + 1 == version and prev == lv[1] and topic in plain
-                        and sha(f'{{"prev_event_hash":"{prev}","stored_sha256":"{sha(state).hexdigest()}",'
-                                f'"stream_id":"{sid}","topic":"{topic}","version":{version}}}'.encode()
-                                ).hexdigest() == digest):
-                    last[sid] = (version, digest)  # type: ignore[index]
-                    append(digest)
+        # the regular case; lv[1] (hence prev) is a hex digest, sid comes from str(UUID), topic was tested with
+        # _PLAIN: the f-string is the canonical envelope of infra.hashing.event_hash
+        if hashes is None:
+            for row in rows:
+                pos, oid, version, topic, state, hsid, hver, prev, digest = row
+                sid = ids.get(oid)
+                lv = last.get(sid)  # type: ignore[arg-type]
+                try:
+                    if (lv is not None and hsid == sid and hver == version and type(version) is int
+                            and lv[0] + 1 == version and prev == lv[1] and topic in plain
+                            and sha(f'{{"prev_event_hash":"{prev}","stored_sha256":"{sha(state).hexdigest()}",'
+                                    f'"stream_id":"{sid}","topic":"{topic}","version":{version}}}'.encode()
+                                    ).hexdigest() == digest):
+                        last[sid] = (version, digest)  # type: ignore[index]
+                        append(digest)
+                        continue
+                except TypeError:  # a tampered row holding text or NULL where bytes belong
+                    pass
+                if lv is None and version == 1 and first(row):
                     continue
-            except TypeError:  # a tampered row holding text or NULL where bytes belong
-                pass
-            if lv is None and version == 1 and first(row):
-                continue
-            slow(row)
+                slow(row)
+        else:
+            for (pos, oid, version, topic, state), (hsid, hver, prev, digest) in zip(rows, hashes):
+                sid = ids.get(oid)
+                lv = last.get(sid)  # type: ignore[arg-type]
+                try:
+                    if (lv is not None and hsid == sid and hver == version and type(version) is int
+                            and lv[0] + 1 == version and prev == lv[1] and topic in plain
+                            and sha(f'{{"prev_event_hash":"{prev}","stored_sha256":"{sha(state).hexdigest()}",'
+                                    f'"stream_id":"{sid}","topic":"{topic}","version":{version}}}'.encode()
+                                    ).hexdigest() == digest):
+                        last[sid] = (version, digest)  # type: ignore[index]
+                        append(digest)
+                        continue
+                except TypeError:
+                    pass
+                row = (pos, oid, version, topic, state, hsid, hver, prev, digest)
+                if lv is None and version == 1 and first(row):
+                    continue
+                slow(row)
         self.count += len(rows)
         self.position = rows[-1][0]
         self.pack()
@@ -293,10 +315,8 @@ class SQLiteSource:
     """Reads of the events and ``event_hashes`` tables of a SQLite database, inside one read transaction
     opened by the caller."""
 
-    parallel = True
-
-    def __init__(self, conn: sqlite3.Connection, table: str = "stored_events", path: str | None = None) -> None:
-        self.conn, self.table, self.path = conn, table, path
+    def __init__(self, conn: sqlite3.Connection, table: str = "stored_events") -> None:
+        self.conn, self.table = conn, table
         self._recorded: dict[tuple[str, Any], tuple[str, str]] | None = None
 
     def _cursor(self) -> sqlite3.Cursor:
@@ -308,7 +328,8 @@ class SQLiteSource:
         sql = f"SELECT MAX(rowid) FROM {self.table}" + (" WHERE rowid <= ?" if stop is not None else "")
         return int(self._cursor().execute(sql, () if stop is None else (stop,)).fetchone()[0] or 0)
 
-    def rows(self, after: int, upto: int | None, batch: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
+    def rows(self, after: int, upto: int | None, batch: int = BATCH) -> Iterator[tuple[list[Any], None]]:
+        """Batches of nine-column rows (the hash row joined on the rowid), in log order."""
         cur = self._cursor()
         cur.execute(f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, h.stream_id, "
                     f"h.version, h.prev_hash, h.event_hash FROM {self.table} e LEFT JOIN event_hashes h "
@@ -318,7 +339,7 @@ class SQLiteSource:
             rows = cur.fetchmany(batch)
             if not rows:
                 return
-            yield rows
+            yield rows, None
 
     def count(self, after: int, upto: int) -> int:
         return int(self._cursor().execute(f"SELECT COUNT(*) FROM {self.table} WHERE rowid > ? AND rowid <= ?",
@@ -381,8 +402,6 @@ class PostgresSource:
     """The same reads on PostgreSQL, inside one REPEATABLE READ transaction opened by the caller (which
     worker processes join with ``SET TRANSACTION SNAPSHOT``)."""
 
-    parallel = True
-
     def __init__(self, conn: Any, table: str = "stored_events") -> None:
         from psycopg.rows import tuple_row
 
@@ -403,10 +422,11 @@ class PostgresSource:
             self._recorded_count = int(row[1])
         return int(row[0] or 0)
 
-    def rows(self, after: int, upto: int | None, batch: int | None = None) -> Iterator[list[tuple[Any, ...]]]:
-        """The events in log order, each with its hash row from a second stream (``HashStream``): a join in
-        the query would cost the server an index lookup per event at a random place of a text key, 3-4 times
-        what reading the event does. A long range is read one batch ahead by a thread, so the server reads
+    def rows(self, after: int, upto: int | None,
+             batch: int | None = None) -> Iterator[tuple[list[Any], list[Any]]]:
+        """Batches of events in log order with the hash row of each from a second stream (``HashStream``): a
+        join in the query would cost the server an index lookup per event at a random place of a text key, 3-4
+        times what reading the event does. A long range is read one batch ahead by a thread, so the server reads
         while this process checks."""
         upto, batch = END if upto is None else upto, batch or BATCH
         cur = self._cursor(binary=True)
@@ -414,12 +434,12 @@ class PostgresSource:
                f"FROM {self.table} e WHERE e.notification_id > %s AND e.notification_id <= %s "
                "ORDER BY e.notification_id LIMIT %s")
 
-        def batches(after: int, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        def batches(after: int, size: int) -> Iterator[tuple[list[Any], list[Any]]]:
             join = HashStream(self, after, upto).join
             while True:
-                rows = cur.execute(sql, (after, upto, size), prepare=True).fetchall()
+                rows = cur.execute(sql, (after, upto, size)).fetchall()
                 if rows:
-                    yield join(rows)
+                    yield rows, join(rows)
                 if len(rows) < size:
                     return
                 after, size = rows[-1][0], batch
@@ -453,7 +473,7 @@ class PostgresSource:
         return tuple(row) if row else NO_HASH
 
     def lookup(self, sid: str, version: Any) -> tuple[str, str] | None:
-        return None  # the join is by key: a row without its hash has none
+        return None  # HashStream hands each event its own key's row: an event without one has none
 
     def prior(self, upto: int) -> dict[str, tuple[Any, str]]:
         rows = self._cursor().execute(
@@ -481,9 +501,9 @@ class PostgresSource:
 
         def batches(after: int, upto: int) -> Iterator[list[tuple[Any, ...]]]:
             while True:
-                rows = cur.execute(sql, (after, upto, BATCH * 5), prepare=True).fetchall()
+                rows = cur.execute(sql, (after, upto, BATCH * 5)).fetchall()
                 if rows:
-                    yield [(p, o, v, h[0], h[1], h[3]) for (p, o, v, *h) in stream.join(rows)]
+                    yield [(p, o, v, h[0], h[1], h[3]) for (p, o, v), h in zip(rows, stream.join(rows))]
                 if len(rows) < BATCH * 5:
                     return
                 after = rows[-1][0]
@@ -525,10 +545,10 @@ class HashStream:
         return not self.done
 
     def join(self, events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """Each event row followed by the columns of its hash row (stream id, version, prev, hash)."""
+        """The hash row (stream id, version, prev, hash) of each event row, in order."""
         if self.table is not None:
-            table = self.table
-            return [event + (table.get((event[1], event[2])) or NO_HASH) for event in events]
+            get = self.table.get
+            return [get((event[1], event[2]), NO_HASH) for event in events]
         out: list[tuple[Any, ...]] = []
         append = out.append
         buffer, i, n = self.buffer, self.index, len(self.buffer)
@@ -536,11 +556,11 @@ class HashStream:
             if i < n:
                 row = buffer[i]
                 if row[0] == event[1] and row[1] == event[2]:
-                    append(event + row)
+                    append(row)
                     i += 1
                     continue
             self.index = i
-            append(event + self._find(event[1], event[2]))
+            append(self._find(event[1], event[2]))
             buffer, i, n = self.buffer, self.index, len(self.buffer)
         self.index = i
         return out
@@ -560,7 +580,7 @@ class HashStream:
         return self.source.recorded(sid, version)
 
 
-def prefetched(batches: Iterator[list[tuple[Any, ...]]], depth: int = 2) -> Iterator[list[tuple[Any, ...]]]:
+def prefetched(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
     """``batches`` produced by a thread, ``depth`` ahead of the consumer. The thread waits for the database
     without the GIL; it is stopped and joined before this generator ends (also when the consumer stops
     early), so the connection is free again afterwards."""
@@ -633,8 +653,8 @@ def scan_range(source: Any, after: int, upto: int | None, *, prior: dict[str, tu
     collecting = gc.isenabled()
     gc.disable()  # the scan makes no cycles, and a collection pass per 700 new tuples costs ~15 % of it
     try:
-        for rows in source.rows(after, upto):
-            scan.feed(rows)
+        for rows, hashes in source.rows(after, upto):
+            scan.feed(rows, hashes)
             if progress:
                 progress(scan.position or after)
             if len(scan.problems) >= max_problems:
