@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from graphql import OperationDefinitionNode, print_ast
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
@@ -77,31 +74,6 @@ class Loaders:
         return [found.get(i) for i in ids]
 
 
-class QueryTexts:
-    """Each operation's printed text, kept for the operations of cached documents (``api.documents``
-    returns the same nodes for the same text), so that access notes do not print the AST each time."""
-
-    def __init__(self, maxsize: int = 512) -> None:
-        self.maxsize = maxsize
-        self._hashes: OrderedDict[int, tuple[OperationDefinitionNode, str]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def printed(self, operation: OperationDefinitionNode) -> str:
-        with self._lock:
-            found = self._hashes.get(id(operation))
-            if found is not None and found[0] is operation:
-                return found[1]
-        text = print_ast(operation)
-        with self._lock:
-            self._hashes[id(operation)] = (operation, text)
-            while len(self._hashes) > self.maxsize:
-                self._hashes.popitem(last=False)
-        return text
-
-
-QUERY_TEXTS = QueryTexts()
-
-
 @dataclass
 class Context:
     services: Services
@@ -127,7 +99,8 @@ class Context:
         """Queue an access event for S2/S3 data returned by this request (recorded in batches)."""
         if not resources:
             return
-        text = QUERY_TEXTS.printed(info.operation) + json.dumps(info.variable_values, sort_keys=True, default=str)
+        printed = self.services.texts.printed(info.operation)
+        text = printed + json.dumps(info.variable_values, sort_keys=True, default=str)
         self.services.access.note(self.require_principal().actor(), resources, field_classes,
                                   f"graphql:{info.field_name}", hashlib.sha256(text.encode()).hexdigest())
 

@@ -4,7 +4,8 @@
 validation errors. The key is the text with the parse options (``max_tokens``) and the rule classes, all
 cheap to hash: strawberry's ``ValidationCache`` keys on the parsed document, whose hash walks the whole
 tree on every request. A document that does not parse is left to strawberry (it parses again and
-reports the syntax error with its code, see ``api.errors``): failures are not cached.
+reports the syntax error with its code, see ``api.errors``): failures are not cached. ``QueryTexts``
+keeps the printed text of the operations of those documents (the access log hashes it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, parse
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse, print_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -89,3 +90,25 @@ class DocumentCache(SchemaExtension):
             ctx.pre_execution_errors = self.documents.errors(ctx.schema._schema, ctx.query, ctx.parse_options,
                                                              ctx.graphql_document, tuple(ctx.validation_rules))
         yield
+
+
+class QueryTexts:
+    """Each operation's printed text, kept for the operations of cached documents (``Documents`` returns
+    the same nodes for the same text), so that access notes do not print the AST on every request."""
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._texts: OrderedDict[int, tuple[OperationDefinitionNode, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def printed(self, operation: OperationDefinitionNode) -> str:
+        with self._lock:
+            found = self._texts.get(id(operation))
+            if found is not None and found[0] is operation:
+                return found[1]
+        text = print_ast(operation)
+        with self._lock:
+            self._texts[id(operation)] = (operation, text)
+            while len(self._texts) > self.maxsize:
+                self._texts.popitem(last=False)
+        return text

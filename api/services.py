@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.access_log import AccessRecorder
 from api.auth import TokenKeys, VerifiedTokens
 from api.config import ApiSettings
+from api.documents import QueryTexts
 from api.metrics import Metrics
 from api.readpool import ReadPool
 from api.reads.audit import ShreddedTokens
@@ -40,6 +41,7 @@ class Services:
     keys: TokenKeys
     shredded: ShreddedTokens = field(default_factory=ShreddedTokens)
     verified: VerifiedTokens = field(default_factory=VerifiedTokens)
+    texts: QueryTexts = field(default_factory=QueryTexts)  # printed operations, for access notes
     _project_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
