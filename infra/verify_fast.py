@@ -23,6 +23,7 @@ import gc
 import hashlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -114,6 +115,7 @@ class Scan:
     deferred: list[tuple[str, Any, str | None]] = field(default_factory=list)
     unrecorded: int = 0  # events without a recorded hash
     pyramids: list[Any] = field(default_factory=list)  # infra.merkle.Pyramid of the leaves, once built
+    seconds: dict[str, float] = field(default_factory=dict)  # where the time went (wall clock)
 
     def prime(self, state: dict[str, tuple[Any, str]]) -> Scan:
         for sid, head in state.items():
@@ -649,6 +651,7 @@ def scan_range(source: Any, after: int, upto: int | None, *, prior: dict[str, tu
     """Check the events at positions ``after < p <= upto`` in log order, from the state ``prior`` (or, with
     ``defer``, leaving the state before the range to ``Scan.continues``); stops after the batch in which
     ``max_problems`` problems were found."""
+    started = time.perf_counter()
     scan = Scan(lookup=source.lookup, defer=defer).prime(prior or {})
     collecting = gc.isenabled()
     gc.disable()  # the scan makes no cycles, and a collection pass per 700 new tuples costs ~15 % of it
@@ -662,6 +665,7 @@ def scan_range(source: Any, after: int, upto: int | None, *, prior: dict[str, tu
     finally:
         if collecting:
             gc.enable()
+    scan.seconds["scan"] = time.perf_counter() - started
     return scan
 
 
@@ -713,7 +717,9 @@ def worker(spec: dict[str, Any]) -> Scan | str:
                 scan = scan_range(source, spec["after"], spec["upto"], defer=True, max_problems=1)
                 pg.execute("ROLLBACK")
         if scan.checkpoints and not scan.problems:  # their Merkle roots need this half of the tree
+            started = time.perf_counter()
             scan.pyramids = [Pyramid(spec["leaf_start"], scan.leaves(), scan.odd_leaves)]
+            scan.seconds["pyramid"] = time.perf_counter() - started
         scan.packed, scan.hexes, scan.odd_leaves = [], [], {}
         scan.lookup = None
         scan.ids, scan.seen_topics, scan.plain_topics = {}, set(), set()
