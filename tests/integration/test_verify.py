@@ -287,3 +287,15 @@ def test_postgres_hash_rows_out_of_log_order_are_matched_by_key(tmp_path, databa
         assert problems(split) == problems(alone) and split.problems[0]["position"] == 45
     finally:
         ledger.close()
+
+
+def test_verify_leaves_the_ledgers_sqlite_connection_as_it_was(sqlite_ledger: Ledger) -> None:
+    def mmap_size() -> int:
+        with sqlite_ledger.recorder.datastore.transaction(commit=False) as c:
+            c.execute("PRAGMA mmap_size")
+            return c.fetchone()[0]
+
+    before = mmap_size()
+    assert verify(sqlite_ledger).ok and mmap_size() == before
+    record_sample_clue(sqlite_ledger)  # writes still work on the same connections
+    assert verify(sqlite_ledger).ok and verify(sqlite_ledger).checked == 52
