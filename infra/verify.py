@@ -5,11 +5,12 @@ before. Reports the first bad position and why. Works offline on any copy of the
 
 Everything is read in one snapshot (SQLite: one read transaction; PostgreSQL: one REPEATABLE READ
 transaction), so events appended meanwhile are neither half-seen nor reported as missing. The scan itself
-is ``infra.verify_fast``. A large log (``PARALLEL_MIN_EVENTS``) is split in two halves checked at once by
-this process and a worker process (``SVLEDGER_VERIFY_WORKERS=1`` turns that off), the first event of each
-stream in the second half then checked against the state the first half leaves, and each process builds the
-Merkle pyramid of its half; should either half find anything, the whole range is checked again in one pass,
-so the report (first bad position, reasons, order) never depends on the split.
+is ``infra.verify_fast``. A large log (``PARALLEL_MIN_EVENTS``) is split in parts checked at once by this
+process and worker processes, one per core (``SVLEDGER_VERIFY_WORKERS=n`` sets the number of processes, 1
+turns that off), the first event of each stream in a later part then checked against the state the parts
+before it leave, and each process builds the Merkle pyramid of its part; should any part find anything, the
+whole range is checked again in one pass, so the report (first bad position, reasons, order) never depends on
+the split.
 
 ``--from``/``--to``: only the events at positions ``from < p <= to`` are checked; the first event of each
 stream in the range must continue the recorded chain of the events before it (its highest version there and
@@ -33,7 +34,8 @@ from infra.verify_fast import BATCH, Scan, scan_range, snapshot
 
 PARALLEL_MIN_EVENTS = 200_000  # below this a worker process costs more than it saves
 WORKERS_ENV = "SVLEDGER_VERIFY_WORKERS"
-SPLIT = 53  # per cent of the range this process checks itself (the worker starts later, sends its half back)
+MAIN_SHARE = 1.13  # this process's part, a worker's being 1: workers start later and send their part back
+MAX_PROCESSES = 8
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = ["BATCH", "Report", "verify"]
@@ -65,10 +67,12 @@ def verify(ledger: Any, *, start: int = 0, stop: int | None = None,
 
 
 def _workers() -> int:
+    """Processes for a large log: ``SVLEDGER_VERIFY_WORKERS``, else one per core up to ``MAX_PROCESSES``."""
     try:
         return max(1, int(os.environ.get(WORKERS_ENV, "")))
     except ValueError:
-        return 2 if (os.cpu_count() or 1) >= 2 else 1
+        return max(1, min(MAX_PROCESSES, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                          else os.cpu_count() or 1))
 
 
 def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
@@ -79,8 +83,8 @@ def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
     prior = source.prior(start) if start > 0 else {}
     scan = None
     if workers > 1 and head - start >= PARALLEL_MIN_EVENTS and (spec.get("path") or spec.get("url")):
-        scan = _parallel(source, spec, start, head, prior)
-        report.processes = 2 if scan is not None else 1
+        scan = _parallel(source, spec, start, head, prior, workers)
+        report.processes = workers if scan is not None else 1
     if scan is None:  # one pass: the exact report
         scan = scan_range(source, start, head, prior=prior, max_problems=max_problems,
                           progress=(lambda position: progress(position, head)) if progress else None)
@@ -110,63 +114,83 @@ def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
     return report
 
 
-def _parallel(source: Any, spec: dict[str, Any], start: int, head: int,
-              prior: dict[str, tuple[Any, str]]) -> Scan | None:
-    """Both halves at once, the second in a worker process (``infra.verify_fast.main`` in a plain
-    subprocess, so nothing of the caller's ``__main__`` is imported again); each builds the Merkle pyramid of
-    its half when it holds checkpoints. None when either half found a problem or the worker failed (then:
-    one pass)."""
+def _parallel(source: Any, spec: dict[str, Any], start: int, head: int, prior: dict[str, tuple[Any, str]],
+              processes: int) -> Scan | None:
+    """The range in ``processes`` parts checked at once, this process taking the first and a worker process
+    each of the others (``infra.verify_fast.main`` in a plain subprocess, so nothing of the caller's
+    ``__main__`` is imported again); each builds the Merkle pyramid of its part when it holds checkpoints.
+    None when any part found a problem or a worker failed (then: one pass)."""
     import pickle
     import select
     import subprocess
     import sys
 
     started = time.perf_counter()
-    mid = start + (head - start) * SPLIT // 100
+    weights = [MAIN_SHARE] + [1.0] * (processes - 1)
+    bounds, done = [start], 0.0
+    for weight in weights[:-1]:
+        done += weight
+        bounds.append(start + int((head - start) * done / sum(weights)))
+    bounds.append(head)
     offset = source.count(0, start) if start > 0 else 0  # leaves before the range
-    mine_expected = source.count(start, mid)
-    job = {**spec, "after": mid, "upto": head, "leaf_start": offset + mine_expected}
+    counts = [source.count(a, b) for a, b in zip(bounds, bounds[1:])]
+    snapshot_id = None
     if spec["backend"] == "postgres":
         row = source.conn.execute("SELECT pg_export_snapshot() AS id").fetchone()
-        job["snapshot"] = row["id"] if isinstance(row, dict) else row[0]
+        snapshot_id = row["id"] if isinstance(row, dict) else row[0]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])}
-    process = subprocess.Popen([sys.executable, "-c", "from infra.verify_fast import main; main()"],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    workers = []
+    for k in range(1, processes):
+        job = {**spec, "after": bounds[k], "upto": bounds[k + 1], "leaf_start": offset + sum(counts[:k]),
+               "snapshot": snapshot_id, "last": k == processes - 1}
+        worker = subprocess.Popen([sys.executable, "-c", "from infra.verify_fast import main; main()"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        worker.stdin.write(json.dumps(job).encode())  # type: ignore[union-attr]
+        worker.stdin.close()  # type: ignore[union-attr]
+        workers.append(worker)
     mine: Scan | None = None
-    theirs: Any = None
+    theirs: list[Any] = []
     pyramid = None
     try:
-        process.stdin.write(json.dumps(job).encode())  # type: ignore[union-attr]
-        process.stdin.close()  # type: ignore[union-attr]
-        mine = scan_range(source, start, mid, prior=prior, max_problems=1)
-        if not mine.problems and mine.count == mine_expected:
-            waiting = not select.select([process.stdout], [], [], 0)[0]
-            if mine.checkpoints or waiting:  # needed, or built while the worker is still busy
+        mine = scan_range(source, start, bounds[1], prior=prior, max_problems=1)
+        if not mine.problems and mine.count == counts[0]:
+            busy = not select.select([workers[0].stdout], [], [], 0)[0]
+            if mine.checkpoints or busy:  # needed, or built while the workers are still busy
                 pyramid = Pyramid(offset, mine.leaves(), mine.odd_leaves)
             mine.seconds["pyramid"] = time.perf_counter() - started - mine.seconds["scan"]
-            data = process.stdout.read()  # type: ignore[union-attr]
+            for worker in workers:
+                data = worker.stdout.read()  # type: ignore[union-attr]
+                result = pickle.loads(data) if data else None
+                theirs.append(result)
+                if not isinstance(result, Scan) or result.problems:
+                    break
             mine.seconds["waited"] = time.perf_counter() - started - mine.seconds["scan"] - mine.seconds["pyramid"]
-            theirs = pickle.loads(data) if data else None
     except (OSError, pickle.UnpicklingError, EOFError):
-        theirs = None
+        theirs = []
     finally:
-        if theirs is None and process.poll() is None:
-            process.kill()
-        process.stdout.close()  # type: ignore[union-attr]
-        process.wait()
-    if (mine is None or not isinstance(theirs, Scan) or mine.problems or theirs.problems
-            or mine.count != mine_expected or not theirs.continues(mine.heads())):
+        for worker in workers:
+            if worker.poll() is None and len(theirs) < len(workers):
+                worker.kill()
+            worker.stdout.close()  # type: ignore[union-attr]
+            worker.wait()
+    if mine is None or mine.problems or mine.count != counts[0] or len(theirs) != len(workers):
         return None
     merged = Scan().prime(mine.heads())
-    merged.prime(theirs.heads())
-    merged.count, merged.position = mine.count + theirs.count, theirs.position or mine.position
-    merged.checkpoints = [*mine.checkpoints, *theirs.checkpoints]
+    for k, part in enumerate(theirs, start=1):
+        if not isinstance(part, Scan) or part.problems or part.count != counts[k] or not part.continues(
+                merged.heads()):
+            return None
+        merged.prime(part.heads())
+    merged.count = sum(counts)
+    merged.position = next((p.position for p in reversed([mine, *theirs]) if p.position is not None), None)
+    merged.checkpoints = [cp for part in (mine, *theirs) for cp in part.checkpoints]
     if merged.checkpoints and pyramid is None:
         pyramid = Pyramid(offset, mine.leaves(), mine.odd_leaves)
-    merged.pyramids = [p for p in (pyramid, *theirs.pyramids) if p is not None]
+    merged.pyramids = [p for p in (pyramid, *(q for part in theirs for q in part.pyramids)) if p is not None]
     merged.leaves_before = offset  # the pyramids start after the leaves before the range
-    merged.seconds = {**mine.seconds, **{f"worker_{k}": v for k, v in theirs.seconds.items()},
-                      "merged": time.perf_counter() - started}
+    merged.seconds = {**mine.seconds, "merged": time.perf_counter() - started}
+    for k, part in enumerate(theirs, start=1):
+        merged.seconds.update({f"worker{k}_{name}": value for name, value in part.seconds.items()})
     return merged
 
 

@@ -728,7 +728,8 @@ def worker(spec: dict[str, Any]) -> Scan | str:
                 source = PostgresSource(pg, spec["table"])
                 scan = scan_range(source, spec["after"], spec["upto"], defer=True, max_problems=1)
                 pg.execute("ROLLBACK")
-        if scan.checkpoints and not scan.problems:  # their Merkle roots need this half of the tree
+        # the Merkle roots of the checkpoints in this part or, but for the last part, in a later one need it
+        if (scan.checkpoints or not spec.get("last", True)) and not scan.problems:
             started = time.perf_counter()
             scan.pyramids = [Pyramid(spec["leaf_start"], scan.leaves(), scan.odd_leaves)]
             scan.seconds["pyramid"] = time.perf_counter() - started

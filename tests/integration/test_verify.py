@@ -299,3 +299,20 @@ def test_verify_leaves_the_ledgers_sqlite_connection_as_it_was(sqlite_ledger: Le
     assert verify(sqlite_ledger).ok and mmap_size() == before
     record_sample_clue(sqlite_ledger)  # writes still work on the same connections
     assert verify(sqlite_ledger).ok and verify(sqlite_ledger).checked == 52
+
+
+@pytest.mark.parametrize("processes", [3, 5])
+def test_more_processes_give_the_one_pass_report(sqlite_ledger: Ledger, two_processes: None, tmp_path,
+                                                 processes: int) -> None:
+    from infra.checkpoints import make_checkpoint
+
+    sqlite_ledger.settings.__dict__["signing_key"] = str(tmp_path / "signing.key")
+    make_checkpoint(sqlite_ledger)
+    record_sample_clue(sqlite_ledger, start=datetime.now(CST).replace(microsecond=0) - timedelta(hours=2))
+    make_checkpoint(sqlite_ledger)
+    report = verify(sqlite_ledger, workers=processes)
+    assert report.ok and report.processes == processes and report.checked == 54 and report.checkpoints == 2
+    assert verify(sqlite_ledger, workers=processes, start=20).ok
+    tamper(sqlite_ledger, "UPDATE stored_events SET state = state || x'20' WHERE rowid = 47")
+    split, alone = verify(sqlite_ledger, workers=processes), verify(sqlite_ledger, workers=1)
+    assert problems(split) == problems(alone) and split.problems[0]["position"] == 47
