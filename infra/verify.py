@@ -96,7 +96,7 @@ def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
         report.fail(position, sid, version, why)
     complete = len(scan.problems) < max_problems  # the scan went to the end of the range
     heads = scan.heads()
-    report.streams = len(heads)
+    report.streams = len(heads) if start == 0 else len(scan.streams())
     if complete and start == 0 and stop is None:
         # every hash row belongs to a stored event when they match one to one (each event found its own)
         if scan.problems or source.recorded_count() != scan.count - scan.unrecorded:
@@ -184,6 +184,7 @@ def _parallel(source: Any, spec: dict[str, Any], start: int, head: int, prior: d
     merged.count = sum(counts)
     merged.position = next((p.position for p in reversed([mine, *theirs]) if p.position is not None), None)
     merged.checkpoints = [cp for part in (mine, *theirs) for cp in part.checkpoints]
+    merged.touched = set().union(*(part.streams() for part in (mine, *theirs)))
     if merged.checkpoints and pyramid is None:
         pyramid = Pyramid(offset, mine.leaves(), mine.odd_leaves)
     merged.pyramids = [p for p in (pyramid, *(q for part in theirs for q in part.pyramids)) if p is not None]

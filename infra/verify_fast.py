@@ -119,6 +119,11 @@ class Scan:
     unrecorded: int = 0  # events without a recorded hash
     pyramids: list[Any] = field(default_factory=list)  # infra.merkle.Pyramid of the leaves, once built
     seconds: dict[str, float] = field(default_factory=dict)  # where the time went (wall clock)
+    touched: set[str] = field(default_factory=set)  # streams with events here, once ``ids`` is dropped
+
+    def streams(self) -> set[str]:
+        """The streams with events in the scanned range."""
+        return self.touched | set(self.ids.values())
 
     def prime(self, state: dict[str, tuple[Any, str]]) -> Scan:
         for sid, head in state.items():
@@ -735,6 +740,7 @@ def worker(spec: dict[str, Any]) -> Scan | str:
             scan.seconds["pyramid"] = time.perf_counter() - started
         scan.packed, scan.hexes, scan.odd_leaves = [], [], {}
         scan.lookup = None
+        scan.touched = set(scan.ids.values())
         scan.ids, scan.seen_topics, scan.plain_topics = {}, set(), set()
         return scan
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which then verifies alone

@@ -316,3 +316,16 @@ def test_more_processes_give_the_one_pass_report(sqlite_ledger: Ledger, two_proc
     tamper(sqlite_ledger, "UPDATE stored_events SET state = state || x'20' WHERE rowid = 47")
     split, alone = verify(sqlite_ledger, workers=processes), verify(sqlite_ledger, workers=1)
     assert problems(split) == problems(alone) and split.problems[0]["position"] == 47
+
+
+def test_a_range_counts_the_streams_it_touches(sqlite_ledger: Ledger, two_processes: None) -> None:
+    record_sample_clue(sqlite_ledger, start=datetime.now(CST).replace(microsecond=0) - timedelta(hours=2))
+
+    def streams(after: int) -> int:
+        with sqlite3.connect(sqlite_ledger.settings.sqlite_path) as conn:
+            return conn.execute("SELECT COUNT(DISTINCT originator_id) FROM stored_events WHERE rowid > ?",
+                                (after,)).fetchone()[0]
+
+    for workers in (1, 2):
+        assert verify(sqlite_ledger, workers=workers).streams == streams(0) == 4
+        assert verify(sqlite_ledger, start=30, workers=workers).streams == streams(30) == 2
