@@ -109,6 +109,7 @@ def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
                            public_key=public_key, workers=1)
         earlier = [_checkpoint(p, s) for p, s in source.checkpoints(start)][-1:] if start > 0 else []
         _check_checkpoints(earlier, checkpoints, roots, report, public_key)
+        del report.problems[max(max_problems, len(scan.problems) + 1):]  # the first failing checkpoints suffice
     report.checkpoints = len(checkpoints)
     report.seconds["total"] = time.perf_counter() - started
     return report

@@ -329,3 +329,16 @@ def test_a_range_counts_the_streams_it_touches(sqlite_ledger: Ledger, two_proces
     for workers in (1, 2):
         assert verify(sqlite_ledger, workers=workers).streams == streams(0) == 4
         assert verify(sqlite_ledger, start=30, workers=workers).streams == streams(30) == 2
+
+
+def test_the_report_keeps_the_first_problems(sqlite_ledger: Ledger, tmp_path) -> None:
+    from infra.checkpoints import make_checkpoint
+
+    sqlite_ledger.settings.__dict__["signing_key"] = str(tmp_path / "signing.key")
+    for i in range(4):
+        record_sample_clue(sqlite_ledger, start=datetime.now(CST).replace(microsecond=0) - timedelta(hours=2, seconds=i))
+        make_checkpoint(sqlite_ledger)
+    tamper(sqlite_ledger, "DELETE FROM stored_events WHERE rowid = 3")  # every checkpoint's root breaks
+    report = verify(sqlite_ledger, max_problems=3)
+    assert [p["position"] for p in report.problems] == [4, 4, 53]  # the first checkpoint, after 52 events
+    assert "Merkle root" in report.problems[2]["why"]
