@@ -109,7 +109,10 @@ def _verify(source: Any, spec: dict[str, Any], *, start: int, stop: int | None,
                            public_key=public_key, workers=1)
         earlier = [_checkpoint(p, s) for p, s in source.checkpoints(start)][-1:] if start > 0 else []
         _check_checkpoints(earlier, checkpoints, roots, report, public_key)
-        del report.problems[max(max_problems, len(scan.problems) + 1):]  # the first failing checkpoints suffice
+    # in log order (a checkpoint may fail before the next event of a stream shows a deleted row), the first
+    # ones: after a broken event every later checkpoint fails too
+    report.problems.sort(key=lambda p: (p["position"] is None, p["position"] if type(p["position"]) is int else 0))
+    del report.problems[max(max_problems, len(scan.problems) + 1):]
     report.checkpoints = len(checkpoints)
     report.seconds["total"] = time.perf_counter() - started
     return report

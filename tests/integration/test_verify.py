@@ -342,3 +342,16 @@ def test_the_report_keeps_the_first_problems(sqlite_ledger: Ledger, tmp_path) ->
     report = verify(sqlite_ledger, max_problems=3)
     assert [p["position"] for p in report.problems] == [4, 4, 53]  # the first checkpoint, after 52 events
     assert "Merkle root" in report.problems[2]["why"]
+
+
+def test_the_first_bad_position_may_be_a_checkpoint_before_the_next_event_of_the_stream(sqlite_ledger: Ledger,
+                                                                                        tmp_path) -> None:
+    from infra.checkpoints import make_checkpoint
+
+    sqlite_ledger.settings.__dict__["signing_key"] = str(tmp_path / "signing.key")
+    make_checkpoint(sqlite_ledger)  # position 40
+    record_sample_clue(sqlite_ledger, start=datetime.now(CST).replace(microsecond=0) - timedelta(hours=2))
+    tamper(sqlite_ledger, "DELETE FROM stored_events WHERE rowid = 39")  # the last event of the third clue
+    report = verify(sqlite_ledger)
+    assert report.problems[0]["position"] == 40 and "Merkle root" in report.problems[0]["why"]
+    assert report.problems[-1]["position"] is None and "truncated" in report.problems[-1]["why"]
