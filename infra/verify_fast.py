@@ -717,7 +717,9 @@ def worker(spec: dict[str, Any]) -> Scan | str:
     (``Scan.continues``); the ``Scan`` (or the error text)."""
     try:
         if spec["backend"] == "sqlite":
-            db = sqlite3.connect(f"file:{spec['path']}?mode=ro", uri=True, isolation_level=None)
+            from urllib.parse import quote
+
+            db = sqlite3.connect(f"file:{quote(spec['path'])}?mode=ro", uri=True, isolation_level=None)
             try:
                 db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
                 db.execute("BEGIN")
