@@ -66,6 +66,8 @@ def verify_bundle(bundle: dict[str, Any], trusted_public_key: str | None = None)
     cp, key = bundle["checkpoint"], trusted_public_key or bundle["public_key"]
     if checkpoint_hash(cp) != cp["checkpoint_hash"]:
         problems.append("checkpoint fields do not match checkpoint_hash")
+    if cp.get("public_key", key) != key:  # the checkpoint's copy of the key is not signed: it must agree
+        problems.append("checkpoint.public_key differs from the key the bundle is verified with")
     if not signing.valid(key, signed_body(cp), cp["signature"]) or signing.key_id(key) != cp["signer_key_id"]:
         problems.append(f"checkpoint signature invalid for key {signing.key_id(key)}")
     prev, expected_version = genesis_hash(bundle["stream_type"], bundle["stream_id"]), 1
