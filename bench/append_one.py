@@ -1,8 +1,9 @@
 """``append_1``: one writer appending one event per command, durable, on PostgreSQL.
 
 ours:     ``Ledger.execute("acknowledgeReceipt", …)`` on clues created beforehand (received and
-          registered): the full command path (validation, idempotency lookup, aggregate load, decide,
-          save with idempotency row, hash chain, table lock and NOTIFY) appending one ReceiptAcknowledged.
+          registered): the full command path (validation, decide on the aggregate the last save kept or
+          loaded, save in one ``svl_append`` call: Config check, idempotency row, hash chain, table lock,
+          NOTIFY, insert) appending one ReceiptAcknowledged.
 baseline: a single-row ``INSERT`` with autocommit (prepared) into a table with the same columns as the
           events table (uuid, int version, text topic, ~300-byte bytea state, bigserial position).
 Both commit and flush every write (synchronous_commit is checked to be on)."""
