@@ -9,7 +9,9 @@ it here. Always dropped: reporter data and tokens, ``storage_ref``, comments, in
 ``partner_summary``, written for the partner). ``actor.user_id`` and approvers become a per-partner
 HMAC pseudonym; accused-person tokens appear only in events of that partner's own transfers.
 
-Encoding is canonical (sorted keys, no whitespace, UTF-8), so a re-send is byte-identical.
+Encoding is canonical (sorted keys, no whitespace, UTF-8), so a re-send is byte-identical. Decoding and
+encoding go through ``orjson`` where it gives exactly what the standard library gives (no floats, nulls or
+integers beyond 64 bits in the value; see ``encode``), else through ``json``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 SPECVERSION = "1.0"
 DATACONTENTTYPE = "application/json"
@@ -98,6 +103,11 @@ PARTNER_FIELDS: dict[str, dict[str, Any]] = {
 PUBLISHED_CLUE_EVENTS = frozenset((*SHARE_EVENTS, *TRANSFER_EVENTS, *CLUE_EVENTS, *CORRECTION_EVENTS))
 ENVELOPE_FIELDS = ("actor", "approvals", "on_behalf_of", "legal_basis", "external_refs", "documents")
 _TOPIC_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+# orjson.loads turns integers beyond 64 bits into floats: a state with a run of 19 digits goes to json.loads
+_DIGITS_ONLY = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))  # digits -> b"0", anything else -> b" "
+_LONG_RUN = b"0" * 19
+_INT64 = 1 << 63
+PSEUDONYM_CACHE = 65_536  # (key, partner, user) pseudonyms kept (one HMAC each otherwise)
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,7 @@ class Stored:
 
     @classmethod
     def decode(cls, notification: Any) -> Stored:
-        state = json.loads(notification.state)
+        state = loads(notification.state)
         meta = state.get("meta") or {}
         topic = notification.topic
         return cls(position=int(notification.id), stream_id=str(notification.originator_id),
@@ -129,6 +139,18 @@ class Stored:
                    schema_version=int(state.get("class_version", 1)),
                    recorded_at=utc_z(str((state.get("timestamp") or {}).get("_data_", ""))), meta=meta,
                    data=state.get("data") or {})
+
+
+def loads(raw: bytes | str) -> Any:
+    """``json.loads``, by orjson when the result is the same (anything orjson refuses, e.g. NaN or a lone
+    surrogate, and any run of 19+ digits goes to ``json``)."""
+    if _LONG_RUN not in (raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)).translate(
+            _DIGITS_ONLY):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw)
 
 
 def utc_z(text: str) -> str:
@@ -141,8 +163,10 @@ def topic_safe(code: str) -> str:
 
 
 # -- pseudonyms ---------------------------------------------------------------------------------------------
+@lru_cache(maxsize=PSEUDONYM_CACHE)
 def pseudonym(key: bytes, partner: str, user_id: str) -> str:
-    """A stable per-partner pseudonym: two partners cannot join their feeds on a staff member."""
+    """A stable per-partner pseudonym: two partners cannot join their feeds on a staff member (a pure
+    function of its arguments, so cached: staff are few, and every message names one or more)."""
     digest = hmac.new(key, f"{partner}\x1f{user_id}".encode(), hashlib.sha256).digest()
     return "psn_" + base64.b32encode(digest[:15]).decode().lower()
 
@@ -300,8 +324,35 @@ def cloud_event(ev: Stored, data: dict[str, Any], *, bureau: str, event_hash: st
 
 
 def encode(ce: dict[str, Any]) -> bytes:
-    """Canonical bytes: the same event always encodes to the same value."""
+    """Canonical bytes: the same event always encodes to the same value, exactly
+    ``json.dumps(ce, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()``: by orjson (the
+    same bytes for these) when the value holds only strings, 64-bit integers, booleans, nulls, lists and
+    string-keyed objects; anything else (floats, which orjson writes in other forms) by ``json``."""
+    if _orjson_safe(ce):
+        try:
+            return orjson.dumps(ce, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # orjson.JSONEncodeError: a lone surrogate (json's encode("utf-8") refuses it too)
+            pass
     return json.dumps(ce, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _orjson_safe(value: Any) -> bool:
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            if not all(type(k) is str for k in item):
+                return False
+            push(item.values())
+        elif kind is list:
+            push(item)
+        elif kind is not int or not -_INT64 <= item < _INT64:
+            return False
+    return True
 
 
 def headers() -> list[tuple[str, bytes]]:

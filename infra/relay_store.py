@@ -33,6 +33,44 @@ DDL = (
 )
 
 
+# the relay state's writes: (table and columns, the values from unnest's columns c0, c1 … or parameters, ON CONFLICT)
+SHARES_UPSERT = ("relay_shares (partner, clue_id, active, seq)", "c0, c1, c2::integer, c3::bigint",
+                 "ON CONFLICT (partner, clue_id) DO UPDATE SET active = excluded.active, seq = excluded.seq")
+SENT_INSERT = ("relay_sent (partner, event_id, clue_id, seq, position, event_type)",
+               "c0, c1, c2, c3::bigint, c4::bigint, c5", "ON CONFLICT (partner, event_id) DO NOTHING")
+TRACKING_UPSERT = ("relay_tracking (name, position, updated_us)", "c0, ?::bigint, ?::bigint",
+                   "ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_us = excluded.updated_us "
+                   "WHERE relay_tracking.position < excluded.position")
+DELIMITER = "\x1f"
+
+
+def texts(rows: list[tuple[Any, ...]]) -> list[str] | None:
+    """Each column of ``rows`` as one text, values joined by ``DELIMITER`` (ints written in decimal); None if a
+    value is not a non-empty str or an int, or holds the delimiter (the caller then sends rows one by one).
+    Dumping a list as an array parameter costs microseconds a value; one text per column costs nothing."""
+    columns = []
+    for column in zip(*rows):
+        kinds = set(map(type, column))
+        if kinds == {int}:
+            columns.append(DELIMITER.join(map(str, column)))
+            continue
+        if kinds != {str} or not all(column):
+            return None
+        joined = DELIMITER.join(column)
+        if joined.count(DELIMITER) != len(column) - 1:
+            return None
+        columns.append(joined)
+    return columns
+
+
+def _arrays(n: int) -> str:
+    return ", ".join("string_to_array(?, ?)" for _ in range(n))
+
+
+def _params(columns: list[str]) -> list[str]:
+    return [x for column in columns for x in (column, DELIMITER)]
+
+
 def partner_feed_name(partner: str) -> str:
     return f"partner:{partner}"
 
@@ -82,9 +120,18 @@ class RelayStore:
 
     def event_hashes(self, keys: Iterable[tuple[str, int]], chunk: int = 400) -> dict[tuple[str, int], str]:
         """The recorded hash of each ``(stream_id, version)`` that has one (the ledger's ``event_hashes`` table,
-        in this same database): what ``recorder.event_hash_of`` answers, one query per ``chunk`` events."""
+        in this same database): what ``recorder.event_hash_of`` answers. PostgreSQL: one query, the keys sent as
+        two delimited texts (``texts``); SQLite (or a key holding the delimiter): one query per ``chunk``."""
         wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
         found: dict[tuple[str, int], str] = {}
+        columns = texts(wanted) if self.db.is_postgres else None
+        if columns is not None:
+            rows = self.db.query(f"SELECT h.stream_id, h.version, h.event_hash FROM unnest({_arrays(2)}) AS w(sid, v) "
+                                 "JOIN event_hashes h ON h.stream_id = w.sid AND h.version = w.v::bigint",
+                                 _params(columns))
+            return {(sid, int(version)): digest for sid, version, digest in rows}
         for i in range(0, len(wanted), chunk):
             part = wanted[i:i + chunk]
             values = ", ".join("(?, ?)" for _ in part)
@@ -104,18 +151,32 @@ class RelayStore:
     def commit(self, position: int, names: Iterable[str], shares: dict[tuple[str, str], Share],
                sent: Iterable[Sent]) -> None:
         now = int(datetime.now(timezone.utc).timestamp() * 1_000_000)
+        share_rows = [(partner, clue, int(share.active), share.seq) for (partner, clue), share in shares.items()]
+        sent_rows = [(s.partner, s.event_id, s.clue_id, s.seq, s.position, s.event_type) for s in sent]
+        name_rows = [(name,) for name in names]
         with self.db.transaction() as tx:
-            tx.executemany("INSERT INTO relay_shares (partner, clue_id, active, seq) VALUES (?, ?, ?, ?) "
-                           "ON CONFLICT (partner, clue_id) DO UPDATE SET active = excluded.active, seq = excluded.seq",
-                           [(partner, clue, int(share.active), share.seq) for (partner, clue), share in shares.items()])
-            tx.executemany("INSERT INTO relay_sent (partner, event_id, clue_id, seq, position, event_type) "
-                           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partner, event_id) DO NOTHING",
-                           [(s.partner, s.event_id, s.clue_id, s.seq, s.position, s.event_type) for s in sent])
-            for name in names:
-                tx.execute("INSERT INTO relay_tracking (name, position, updated_us) VALUES (?, ?, ?) "
-                           "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
-                           "updated_us = excluded.updated_us WHERE relay_tracking.position < excluded.position",
-                           (name, position, now))
+            if share_rows:
+                self._write(tx, SHARES_UPSERT, share_rows)
+            if sent_rows:
+                self._write(tx, SENT_INSERT, sent_rows)
+            if name_rows:
+                self._write(tx, TRACKING_UPSERT, name_rows, (position, now))
+
+    def _write(self, tx: Any, statement: tuple[str, str, str], rows: list[tuple[Any, ...]],
+               extra: tuple[Any, ...] = ()) -> None:
+        """``statement`` = (table and columns, their values from ``unnest`` aliased ``u``, ON CONFLICT clause).
+        PostgreSQL: every row in one statement (each column one delimited text, ``texts``); else (or when a
+        value holds the delimiter) one pipelined or ``executemany`` row each."""
+        into, select, conflict = statement
+        columns = texts(rows) if self.db.is_postgres else None
+        if columns is not None:
+            tx.execute(f"INSERT INTO {into} SELECT {select} FROM unnest({_arrays(len(columns))}) "
+                       f"AS u({', '.join(f'c{i}' for i in range(len(columns)))}) {conflict}",
+                       (*extra, *_params(columns)))
+            return
+        width = len(rows[0]) + len(extra)
+        tx.executemany(f"INSERT INTO {into} VALUES ({', '.join('?' for _ in range(width))}) {conflict}",
+                       [(*row, *extra) for row in rows])
 
     def reset(self, partner: str | None = None) -> None:
         """Replay from the start of the log: one partner's feed, or every feed (re-sends are identical)."""

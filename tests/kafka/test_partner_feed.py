@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.catalogue import load_all
 from infra import partner_feed as pf
@@ -102,6 +104,32 @@ def test_cloud_event_is_canonical_and_valid() -> None:
     assert ce["correlationid"] == "c0a80101-0000-4000-8000-000000000001" and "causationid" not in ce
     validator("sl.cloudevent.v1.json").validate(ce)
     validator("sl.clue.TransferSent.v1.json").validate(ce["data"])
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.text() | st.floats() | st.just("lone \ud800 surrogate") | st.sampled_from([1e-5, 1e16, 0.1, -0.0, 2 ** 63, -2 ** 63 - 1])
+    | st.integers(min_value=-2 ** 70, max_value=2 ** 70),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4), max_leaves=12)
+
+
+def stdlib_encode(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_encode_and_loads_give_exactly_what_the_standard_library_gives(value: object) -> None:
+    """orjson is used only where its bytes (and decoded values) are the standard library's: a re-send after
+    the switch is byte-identical to a send before it."""
+    try:
+        expected = stdlib_encode({"data": value})
+    except (ValueError, UnicodeEncodeError) as exc:  # a lone surrogate: neither encodes it
+        with pytest.raises(type(exc)):
+            pf.encode({"data": value})
+        return
+    assert pf.encode({"data": value}) == expected
+    decoded = pf.loads(expected)
+    assert stdlib_encode(decoded) == expected  # integers beyond 64 bits stay integers, floats keep their digits
 
 
 def test_contracts_are_up_to_date() -> None:
