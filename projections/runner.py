@@ -25,6 +25,7 @@ import psycopg
 from projections.base import Projection
 from projections.db import ReadDb, Tx
 from projections.events import LoggedEvent, decode
+from projections.log import LogReader
 
 TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL, "
                 "recorded_us BIGINT NOT NULL DEFAULT 0, updated_us BIGINT NOT NULL DEFAULT 0, "
@@ -92,7 +93,7 @@ class Projector:
         applied = 0
         head = self.ledger.recorder.max_notification_id() or 0
         prepared = tuple(dict.fromkeys(name for p in self.projections for name in p.prepared))
-        with _gc_paused(), _Batches(self.ledger.recorder, self.position() + 1, self.batch_size,
+        with _gc_paused(), _Batches(LogReader(self.ledger), self.position() + 1, self.batch_size,
                                     prepared) as batches:
             for events in batches:
                 self.apply_events(events)
@@ -211,14 +212,14 @@ class _Batches:
     overlap. Each read starts after the last event read (what ``position() + 1`` is once the previous
     batch committed); events a read model already has are skipped by ``apply_events``."""
 
-    def __init__(self, recorder: Any, start: int, size: int, prepared: Sequence[str] = ()) -> None:
-        self.recorder, self.start, self.size, self.prepared = recorder, start, size, prepared
+    def __init__(self, reader: LogReader, start: int, size: int, prepared: Sequence[str] = ()) -> None:
+        self.reader, self.start, self.size, self.prepared = reader, start, size, prepared
         self.ready: queue.Queue[Any] = queue.Queue(maxsize=1)
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
 
     def read(self) -> list[LoggedEvent]:
-        events = [decode(n) for n in self.recorder.select_notifications(start=self.start, limit=self.size)]
+        events = self.reader.read(self.start, self.size)
         for name in self.prepared:  # what the read models will ask of every event (e.g. its JSON texts)
             for ev in events:
                 getattr(ev, name)
@@ -265,6 +266,9 @@ class _Batches:
         self.stop.set()
         if self.thread is not None:
             self.thread.join(timeout=READ_AHEAD_JOIN_SECONDS)  # a read in flight ends on its own (daemon)
+            if self.thread.is_alive():
+                return  # its connection is closed when the read ends and the reader is collected
+        self.reader.close()
 
 
 _gc_lock = threading.Lock()
