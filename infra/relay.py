@@ -8,7 +8,8 @@ CheckpointRecorded events go to ``sl.<env>.checkpoints.v1``. Values are structur
 Delivery is at least once and never leaves a gap: a batch is sent, ``producer.flush()`` must confirm
 every message (``acks=all``, idempotent producer when the library and broker allow it), and only then
 the position and the relay state are committed (``infra.relay_store``). A crash at any point re-sends
-the unconfirmed tail with identical bytes; consumers dedupe on the CloudEvent ``id``.
+the unconfirmed tail with identical bytes; consumers dedupe on the CloudEvent ``id``. Batches are planned
+one ahead in a second process (``infra.relay_ahead``) while the current one is sent and committed.
 
 The producer is created lazily and re-created after any failure, so a relay started while the broker is
 down waits and retries with backoff, and catches up when the broker returns. One relay is active at a
@@ -31,8 +32,9 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError, KafkaError, UnsupportedVersionError
 
 from infra import partner_feed as pf
+from infra.relay_ahead import PlannerLost, make_plans
 from infra.relay_lock import RelayLock
-from infra.relay_plan import Outgoing, Plan, Planner
+from infra.relay_plan import Outgoing, Plan
 from infra.relay_store import RelayStore, relay_lag
 
 log = logging.getLogger("svledger.relay")
@@ -134,7 +136,8 @@ class Relay:
         if self.config.dev_pseudonym_key:
             log.warning("SVLEDGER_PSEUDONYM_KEY not set: staff pseudonyms use the built-in development key")
         self.store = RelayStore(ledger.settings)
-        self.planner = Planner(ledger, self.config, self.store)
+        self.plans = make_plans(ledger, self.config, self.store)
+        self.committed = 0  # the position of the last batch this relay committed
         self.lock = RelayLock(ledger.settings)
         self.producer_factory = producer_factory
         self.producer: Any = None
@@ -146,19 +149,16 @@ class Relay:
     # -- one batch --------------------------------------------------------------------------------------------
     def step(self) -> int:
         """Plan, publish and commit the next batch; returns the number of log events it covered (0: caught up)."""
-        if not self._fresh:  # after taking the lock or any failure: another relay may have moved on
-            self.planner.reload()
-            self._fresh = True
-        positions = self.store.positions()
-        start = min(positions.values(), default=0)
-        batch = self.ledger.recorder.select_notifications(start=start + 1, limit=self.config.batch_size)
-        if not batch:
+        # after taking the lock or any failure: another relay may have moved on, plans made ahead are void
+        plan = self.plans.next(reload=not self._fresh, committed=self.committed)
+        self._fresh = True
+        if plan is None:
             return 0
-        plan = self.planner.plan(batch, positions)
+        self.plans.prefetch(self.committed)  # planned while this batch is sent and committed
         if plan.messages:
             self.publish(plan.messages)
         self.commit(plan)
-        return len(batch)
+        return plan.events
 
     def publish(self, messages: Sequence[Outgoing]) -> None:
         """Send and wait until the broker confirmed every message; else BrokerUnavailable."""
@@ -183,7 +183,7 @@ class Relay:
         if not self.lock.held():
             raise LockLost("the relay lock was lost before committing; not recording the batch")
         self.store.commit(plan.position, plan.names, plan.shares, plan.sent)
-        self.planner.accept(plan)
+        self.committed = plan.position
         self.published += len(plan.messages)
         if plan.messages:
             log.info("published %d message(s) up to position %d", len(plan.messages), plan.position)
@@ -238,7 +238,7 @@ class Relay:
                 log.warning("%s", exc)
                 self._fresh = False
                 self.lock.release()
-            except (psycopg.OperationalError, psycopg.InterfaceError, sqlite3.OperationalError) as exc:
+            except (psycopg.OperationalError, psycopg.InterfaceError, sqlite3.OperationalError, PlannerLost) as exc:
                 log.warning("database unavailable (%s); retrying in %.1fs", exc, backoff)
                 self._fresh = False
                 self._close_listener()
@@ -285,6 +285,7 @@ class Relay:
         self._fresh = False
 
     def close(self) -> None:
+        self.plans.close()
         self._drop_producer()
         self._close_listener()
         self.lock.release()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from infra import partner_feed as pf
@@ -21,8 +21,7 @@ from infra.relay_store import CHECKPOINTS, RelayStore, Sent, Share, partner_feed
 RELEVANT = pf.PUBLISHED_CLUE_EVENTS | {pf.CHECKPOINT_EVENT}
 
 
-@dataclass(frozen=True)
-class Outgoing:
+class Outgoing(NamedTuple):
     topic: str
     key: bytes
     value: bytes
@@ -54,6 +53,8 @@ class Planner:
         for partner, clue in self.shares:
             self.partners_of.setdefault(clue, set()).add(partner)
         self._targets: dict[tuple[str, str], str | None] = {}
+        # sent in plans accepted ahead of their commit (``infra.relay_ahead``): corrections look here first
+        self.pending: dict[tuple[str, str], Sent] = {}
 
     @property
     def partners(self) -> set[str]:
@@ -133,7 +134,7 @@ class Planner:
         for s in plan.sent:
             if s.partner == partner and s.event_id == event_id:
                 return s
-        return self.store.sent(partner, event_id)
+        return self.pending.get((partner, event_id)) or self.store.sent(partner, event_id)
 
     def _emit(self, plan: Plan, ev: Stored, partner: str, target_type: str | None,
               hashes: dict[tuple[str, int], str]) -> None:

@@ -244,3 +244,55 @@ def test_routing_per_partner_and_commit_only_after_confirmation(tmp_path: Path) 
     finally:
         relay.close()
         ledger.close()
+
+
+@pytest.mark.parametrize("planner", ["inline", "process"])
+def test_batches_planned_ahead_send_what_one_batch_sends(planner: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of one log event, each planned before the previous one is committed (in the planning process
+    or inline) send exactly the bytes one big batch sends: partnerseq runs on across batches, a correction
+    finds its target in a batch planned ahead, a revocation closes the share; a refused batch is planned
+    again from the committed state."""
+    from infra.ledger import Ledger
+    from infra.partner_feed import Stored
+    from infra.relay import BrokerUnavailable, Relay
+    from tests.kafka.story import Story
+
+    ledger = Ledger(Settings(database_url=f"sqlite:///{tmp_path / 'ahead.db'}"))
+    story = Story(ledger, "ahead")
+    clue = story.shared_clue("A1")
+    position, events = 0, []
+    while batch := ledger.recorder.select_notifications(start=position + 1, limit=500):
+        events += [Stored.decode(n) for n in batch if str(n.originator_id) == str(clue)]
+        position = batch[-1].id
+    last = events[-1]  # published: corrected by the next log event, i.e. in the batch planned ahead of its commit
+    assert last.event_type == "TransferDecisionReceived"
+    story.correct(clue, last.event_id, "decision_doc", last.data["decision_doc"],
+                  {**last.data["decision_doc"], "name": "A1 处置情况告知书(更正)"})
+    story.revoke(clue)
+
+    def run(batch_size: int, mode: str, fail_first: bool = False) -> list:
+        monkeypatch.setenv("SVLEDGER_RELAY_PLANNER", mode)
+        sent: list = []
+        fail = [True] if fail_first else []
+        relay = Relay(ledger, RelayConfig(env="test", batch_size=batch_size),
+                      producer_factory=lambda c: (FakeProducer(sent, fail), True))
+        try:
+            if fail_first:
+                with pytest.raises(BrokerUnavailable):
+                    relay.run_once()
+                fail.clear()
+                sent.clear()
+            relay.run_once()
+            relay.reset()  # the next run starts from the beginning again
+        finally:
+            relay.close()
+        return sent
+
+    whole = run(500, "inline")
+    types = [json.loads(v)["type"].split(".")[2] for _, _, v in whole]
+    assert types[0] == "PartnerShareGranted" and types[-2:] == ["EventCorrected", "PartnerShareRevoked"]
+    assert [json.loads(v)["partnerseq"] for _, _, v in whole] == list(range(1, len(whole) + 1))
+    assert run(1, planner) == whole
+    assert run(3, planner, fail_first=True) == whole
+    ledger.close()
