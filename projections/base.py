@@ -9,6 +9,7 @@ transaction, after ``end_batch``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from projections.db import Tx
@@ -118,8 +119,9 @@ class Rows:
         new: list[tuple[Any, ...]] = []
         changed: list[tuple[Any, ...]] = []
         key_at = columns.index(self.key)
+        dump = dump or (itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],))
         for key, row in self.rows.items():
-            values = dump(row) if dump is not None else tuple([row[c] for c in columns])
+            values = dump(row)
             old = stored.get(key)
             if old is None:
                 new.append(values)
