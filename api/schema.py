@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext
 from api.config import ApiSettings
 from api.documents import DocumentCache, Documents
 from api.errors import CodedErrors, log_errors
+from api.execution import LeafFastPath
 from api.limits import schema_limits
 from api.mutations import build_mutation
 from api.queries.audit import AuditQueries
@@ -43,7 +44,8 @@ class LedgerSchema(strawberry.Schema):
 def build_schema(settings: ApiSettings | None = None) -> LedgerSchema:
     documents = Documents()  # each distinct document is parsed and validated once per process
     schema = LedgerSchema(query=Query, mutation=build_mutation(), subscription=Subscription,
-                          extensions=[CodedErrors, *schema_limits(settings), partial(DocumentCache, documents)])
+                          extensions=[CodedErrors, *schema_limits(settings), partial(DocumentCache, documents)],
+                          execution_context_class=LeafFastPath)
     schema.documents = documents
     return schema
 

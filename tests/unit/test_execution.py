@@ -1,0 +1,114 @@
+"""``api.execution.LeafFastPath`` answers exactly what Strawberry's own execution context answers: the
+same data, and the same errors with the same messages and paths, for plain scalar fields that succeed,
+that are null where they may or may not be, that fail to coerce, or that hold an exception."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.permission import BasePermission
+from strawberry.scalars import JSON
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.execution import LeafFastPath, _leaf_plan
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+class Never(BasePermission):
+    message = "not allowed"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Inner:
+    n: int
+
+
+@strawberry.type
+class Item:
+    i: int
+    s: str | None
+    when: datetime | None
+    colour: Colour | None
+    blob: JSON
+    strict: int  # set to None / a string / an exception in some items
+    inner: Inner | None
+    guarded: str = strawberry.field(default="x", permission_classes=[Never])
+
+    @strawberry.field
+    def computed(self, times: int = 2) -> int:
+        return self.i * times
+
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+
+
+def items() -> list[Item]:
+    good = [Item(i=k, s=None if k % 2 else f"s{k}", when=NOW if k % 3 else None, colour=Colour.RED,
+                 blob={"k": [k, "中"]}, strict=k, inner=Inner(n=k) if k % 2 else None) for k in range(5)]
+    bad_null = Item(i=9, s="a", when=NOW, colour=None, blob={}, strict=None, inner=None)  # type: ignore[arg-type]
+    bad_type = Item(i=10, s="b", when="not a date", colour="green", blob={}, strict="x", inner=None)  # type: ignore[arg-type]
+    bad_exc = Item(i=11, s="c", when=NOW, colour=None, blob={}, strict=ValueError("boom"), inner=None)  # type: ignore[arg-type]
+    return [*good, bad_null, bad_type, bad_exc]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def good(self) -> list[Item]:
+        return items()[:5]
+
+    @strawberry.field
+    async def all(self) -> list[Item | None]:
+        return items()  # type: ignore[return-value]
+
+
+DOCUMENTS = [
+    "{ good { i s when colour blob strict inner { n } computed(times: 3) } }",
+    "{ all { i s when colour blob strict inner { n } } }",
+    "{ all { when } }",
+    "{ all { strict } }",
+    "{ good { i guarded } }",
+    "{ good { ...F } } fragment F on Item { i colour }",
+]
+
+
+def run(context: type, document: str) -> tuple[Any, list[tuple[str, Any]]]:
+    schema = strawberry.Schema(query=Query, execution_context_class=context)
+    result = asyncio.run(schema.execute(document))
+    return result.data, sorted((e.message, e.path) for e in result.errors or [])
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_fast_path_answers_like_strawberry(document: str) -> None:
+    assert run(LeafFastPath, document) == run(StrawberryGraphQLCoreExecutionContext, document)
+
+
+def test_the_bad_items_do_raise_errors() -> None:
+    _, errors = run(LeafFastPath, "{ all { i when strict colour } }")
+    assert {path[-1] for _, path in errors} >= {"strict", "when"}
+
+
+def test_only_plain_scalar_attributes_take_the_short_path() -> None:
+    schema = strawberry.Schema(query=Query, execution_context_class=LeafFastPath)
+    fields = schema._schema.type_map["Item"].fields  # type: ignore[attr-defined]
+    planned = {name for name, f in fields.items() if _leaf_plan(f) is not None}
+    assert planned == {"i", "s", "when", "colour", "blob", "strict"}  # not inner, guarded, computed
+
+
+def test_response_json_is_compact_utf8_and_takes_any_integer() -> None:
+    from api.view import LedgerGraphQL
+
+    encode = LedgerGraphQL.encode_json
+    assert encode(None, {"data": {"a": [1, "中"], "b": None}}) == '{"data":{"a":[1,"中"],"b":null}}'  # type: ignore[arg-type]
+    assert encode(None, {"n": 2**70}) == '{"n":1180591620717411303424}'  # type: ignore[arg-type]
