@@ -13,6 +13,7 @@ from typing import Any
 from api.reads.source import Statement
 from api.reads.state import corrected
 from api.redaction import Redactor, may_hold_tokens, partner_may_see
+from projections.events import loads_state
 
 CORRECTIONS = ("EventCorrected", "EventVoided")
 TRAIL_COLUMNS = ("position", "stream_id", "version", "event_type", "event_id", "occurred_us", "recorded_us",
@@ -73,7 +74,7 @@ def entries(rows: list[dict[str, Any]], as_of_us: int | None, redactor: Redactor
         meta, data = r["meta"], r["data"]
         r["plain"] = not (may_hold_tokens(meta) or may_hold_tokens(data))
         r["docs_in_data"] = '"content_hash"' in data  # a DocRef in the payload
-        r["meta"], r["data"] = json.loads(meta), json.loads(data)
+        r["meta"], r["data"] = loads_state(meta.encode()), loads_state(data.encode())  # = json.loads, faster
     if redactor.partner:
         rows = _partner_rows(rows, redactor.org_id)
     by_target: dict[str, list[dict[str, Any]]] = {}
