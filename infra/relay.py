@@ -138,6 +138,7 @@ class Relay:
         self.store = RelayStore(ledger.settings)
         self.plans = make_plans(ledger, self.config, self.store)
         self.committed = 0  # the position of the last batch this relay committed
+        self._confirmed: Plan | None = None  # a batch the broker confirmed, committed during the next one's sending
         self.lock = RelayLock(ledger.settings)
         self.producer_factory = producer_factory
         self.producer: Any = None
@@ -148,25 +149,39 @@ class Relay:
 
     # -- one batch --------------------------------------------------------------------------------------------
     def step(self) -> int:
-        """Plan, publish and commit the next batch; returns the number of log events it covered (0: caught up)."""
+        """Plan, publish and commit the next batch; returns the number of log events it covered (0: caught up).
+        The previous batch, already confirmed by the broker, is committed while this one is on its way (its
+        messages come after every message of the previous batch: the order is kept); when caught up, at once."""
         # after taking the lock or any failure: another relay may have moved on, plans made ahead are void
         plan = self.plans.next(reload=not self._fresh, committed=self.committed)
         self._fresh = True
         if plan is None:
+            if self._confirmed is not None:
+                self.commit(self._confirmed)
             return 0
         self.plans.prefetch(self.committed)  # planned while this batch is sent and committed
-        if plan.messages:
-            self.publish(plan.messages)
-        self.commit(plan)
+        futures = self.send(plan.messages) if plan.messages else []
+        if self._confirmed is not None:
+            self.commit(self._confirmed)
+        if futures:
+            self.confirm(futures)
+        self._confirmed = plan
         return plan.events
 
-    def publish(self, messages: Sequence[Outgoing]) -> None:
-        """Send and wait until the broker confirmed every message; else BrokerUnavailable."""
+    def send(self, messages: Sequence[Outgoing]) -> list[Any]:
+        """Hand the messages to the producer (it sends them in the background); BrokerUnavailable if it cannot."""
         try:
             if self.producer is None:
                 self.producer, self.idempotent = self.producer_factory(self.config)
                 log.info("producer connected to %s (idempotent: %s)", self.config.bootstrap_servers, self.idempotent)
-            futures = [self.producer.send(m.topic, key=m.key, value=m.value, headers=pf.headers()) for m in messages]
+            return [self.producer.send(m.topic, key=m.key, value=m.value, headers=pf.headers()) for m in messages]
+        except (KafkaError, OSError) as exc:
+            self._drop_producer()
+            raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def confirm(self, futures: Sequence[Any]) -> None:
+        """Wait until the broker confirmed every message sent; else BrokerUnavailable."""
+        try:
             self.producer.flush(timeout=self.config.delivery_timeout_ms / 1000 + 5)
             for future in futures:
                 if not future.is_done:
@@ -180,6 +195,7 @@ class Relay:
             raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     def commit(self, plan: Plan) -> None:
+        self._confirmed = None
         if not self.lock.held():
             raise LockLost("the relay lock was lost before committing; not recording the batch")
         self.store.commit(plan.position, plan.names, plan.shares, plan.sent)
@@ -201,6 +217,7 @@ class Relay:
                 read = self.step()
             except BaseException:
                 self._fresh = False  # a failed batch (or unknown commit outcome): reload before the next
+                self._confirmed = None  # confirmed but not committed: sent again after the reload
                 raise
             if not read:
                 return total

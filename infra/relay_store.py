@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
+import psycopg
+
 from infra.partner_feed import Stored
 from infra.settings import Settings
-from projections.db import ReadDb
+from projections.db import ReadDb, pg_sql
 
 CHECKPOINTS = "checkpoints"
 DDL = (
@@ -109,12 +111,16 @@ class FeedLag:
 class RelayStore:
     def __init__(self, settings: Settings) -> None:
         self.db = ReadDb(settings)
+        self._writer: Any = None  # PostgreSQL: the autocommit connection of ``commit`` (asynchronous commit)
         with self.db.transaction() as tx:
             for statement in DDL:
                 tx.execute(statement)
 
     def close(self) -> None:
         self.db.close()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     # -- reading ----------------------------------------------------------------------------------------
     def positions(self) -> dict[str, int]:
@@ -160,6 +166,9 @@ class RelayStore:
         share_rows = [(partner, clue, int(share.active), share.seq) for (partner, clue), share in shares.items()]
         sent_rows = [(s.partner, s.event_id, s.clue_id, s.seq, s.position, s.event_type) for s in sent]
         name_rows = [(name,) for name in names]
+        if self.db.is_postgres and self._commit_at_once(
+                ((SHARES_UPSERT, share_rows, ()), (SENT_INSERT, sent_rows, ()), (TRACKING_UPSERT, name_rows, (position, now)))):
+            return
         with self.db.transaction() as tx:
             if self.db.is_postgres:  # see the module docstring: a database crash may only cause re-sends
                 tx.execute("SET LOCAL synchronous_commit = off")
@@ -169,6 +178,32 @@ class RelayStore:
                 self._write(tx, SENT_INSERT, sent_rows)
             if name_rows:
                 self._write(tx, TRACKING_UPSERT, name_rows, (position, now))
+
+    def _commit_at_once(self, writes: tuple[tuple[tuple[str, str, str], list[tuple[Any, ...]], tuple[Any, ...]], ...]
+                        ) -> bool:
+        """PostgreSQL: the three writes as one statement (data-modifying WITH clauses run to completion, all
+        or nothing) on an autocommit connection with asynchronous commit: one round trip a batch. False (nothing
+        written) if a value does not fit ``texts``: the caller then writes row by row."""
+        parts, params = [], []
+        for (into, select, conflict), rows, extra in writes:
+            if not rows:
+                continue
+            columns = texts(rows)
+            if columns is None:
+                return False
+            parts.append(f"INSERT INTO {into} SELECT {select} FROM unnest({_arrays(len(columns))}) "
+                         f"AS u({', '.join(f'c{i}' for i in range(len(columns)))}) {conflict}")
+            params += [*extra, *_params(columns)]
+        if not parts:
+            return True
+        *first, last = parts
+        statement = ("WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(first)) + " " if first else "") + last
+        conn = self._writer
+        if conn is None or conn.closed or conn.broken:
+            conn = self._writer = psycopg.connect(self.db.settings.database_url, autocommit=True, connect_timeout=5)
+            conn.execute("SET synchronous_commit = off")
+        conn.execute(pg_sql(statement), params)
+        return True
 
     def _write(self, tx: Any, statement: tuple[str, str, str], rows: list[tuple[Any, ...]],
                extra: tuple[Any, ...] = ()) -> None:

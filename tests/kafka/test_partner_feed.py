@@ -296,3 +296,24 @@ def test_batches_planned_ahead_send_what_one_batch_sends(planner: str, tmp_path:
     assert run(1, planner) == whole
     assert run(3, planner, fail_first=True) == whole
     ledger.close()
+
+
+def test_relay_state_commit_reads_back(database_url: str) -> None:
+    """One statement a batch on PostgreSQL (each column one delimited text); a value holding the delimiter,
+    and SQLite, go row by row: either way the state reads back as written, positions never move back."""
+    from infra.ledger import Ledger
+    from infra.relay_store import DELIMITER, RelayStore, Sent, Share
+
+    Ledger(Settings(database_url=database_url)).close()  # the event_hashes table
+    store = RelayStore(Settings(database_url=database_url))
+    try:
+        for partner in ("hq-jwjw", f"odd{DELIMITER}code"):
+            sent = [Sent(partner, f"e{i}", "c1", i, 10 + i, "FindingRecorded") for i in range(1, 4)]
+            store.commit(12, [f"partner:{partner}", "checkpoints"], {(partner, "c1"): Share(True, 3)}, sent)
+            assert store.sent(partner, "e2") == sent[1]
+            assert store.shares()[(partner, "c1")] == Share(True, 3)
+        store.commit(5, ["checkpoints"], {}, [])
+        assert store.positions() == {"partner:hq-jwjw": 12, f"partner:odd{DELIMITER}code": 12, "checkpoints": 12}
+        assert store.event_hashes([("s1", 1), (f"s{DELIMITER}2", 2)]) == {}
+    finally:
+        store.close()
