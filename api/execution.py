@@ -40,22 +40,65 @@ def _leaf_plan(field_def: GraphQLField) -> tuple[Any, bool] | None:
 class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with the plain-scalar shortcut (module docstring)."""
 
-    def execute_field(self, parent_type: GraphQLObjectType, source: Any, field_details_list: Any, path: Any,
-                      position_context: Any) -> Any:
-        node = field_details_list[0].node
-        if self.middleware_manager is None and not node.arguments:
-            field_def = self.schema.get_field(parent_type, node.name.value)
-            plan = _leaf_plan(field_def) if field_def is not None else None
-            if plan is not None:
-                value = field_def.resolve(source, None)  # type: ignore[misc]  # Strawberry's getter ignores info
-                if value is None:
-                    if plan[1]:
-                        return None
-                elif not isinstance(value, Exception) and not self.is_awaitable(value):
-                    try:
-                        coerced = plan[0].coerce_output_value(value)
-                    except Exception:  # noqa: BLE001 - the full path below raises it, located
-                        coerced = None
-                    if coerced is not None and coerced is not Undefined:
-                        return coerced
-        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+    def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Any,
+                       grouped_field_set: dict[str, Any], position_context: Any) -> Any:
+        if self.middleware_manager is not None:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        leaves, rest = self._plans(parent_type, grouped_field_set)
+        if not leaves:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        done: dict[str, Any] = {}
+        slow: list[str] = []
+        is_awaitable = self.is_awaitable
+        for name, (resolve, leaf, nullable) in leaves:
+            value = resolve(source_value, None)  # Strawberry's attribute getter ignores info
+            if value is None:
+                if nullable:
+                    done[name] = None
+                    continue
+            elif not isinstance(value, Exception) and not is_awaitable(value):
+                try:
+                    coerced = leaf.coerce_output_value(value)
+                except Exception:  # noqa: BLE001 - the full path raises it again, located
+                    coerced = None
+                if coerced is not None and coerced is not Undefined:
+                    done[name] = coerced
+                    continue
+            slow.append(name)
+        if slow:  # the full path for what did not succeed here (errors exactly as graphql-core makes them)
+            rest = {name: details for name, details in grouped_field_set.items() if name not in done}
+        if not rest:
+            return done
+        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+        if is_awaitable(others):
+            async def merged() -> dict[str, Any]:
+                return _in_order(grouped_field_set, done, await others)
+            return merged()
+        return _in_order(grouped_field_set, done, others)
+
+    def _plans(self, parent_type: GraphQLObjectType, grouped_field_set: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        """The fields of a selection set that may take the short path, and the others (a field set of their
+        own, made once per selection set and execution: graphql-core memoises both the same way)."""
+        memo = self.__dict__.setdefault("_svledger_plans", {})
+        key = (parent_type.name, id(grouped_field_set))
+        found = memo.get(key)
+        if found is None or found[0] is not grouped_field_set:
+            leaves, rest = [], {}
+            for name, details in grouped_field_set.items():
+                node = details[0].node
+                field_def = self.schema.get_field(parent_type, node.name.value)
+                plan = _leaf_plan(field_def) if field_def is not None and not node.arguments else None
+                if plan is not None and len(details) == 1:
+                    leaves.append((name, (field_def.resolve, *plan)))
+                else:
+                    rest[name] = details
+            found = (grouped_field_set, leaves, rest)  # keeps the set alive: its id stays its own
+            memo[key] = found
+        return found[1], found[2]
+
+
+def _in_order(grouped_field_set: dict[str, Any], done: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
+    """One field's answer per response name, in the selection's order (a field whose execution left
+    nothing, ``Undefined``, is absent as graphql-core leaves it)."""
+    return {name: done[name] if name in done else others[name] for name in grouped_field_set
+            if name in done or name in others}

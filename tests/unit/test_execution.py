@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -80,13 +81,16 @@ DOCUMENTS = [
     "{ all { strict } }",
     "{ good { i guarded } }",
     "{ good { ...F } } fragment F on Item { i colour }",
+    "{ good { a: i i s b: s inner { n } c: computed ... on Item { i when } } }",  # aliases, repeats, fragments
+    "{ all { inner { n } i strict s } good { s } }",  # an error between plain fields; key order kept
 ]
 
 
-def run(context: type, document: str) -> tuple[Any, list[tuple[str, Any]]]:
+def run(context: type, document: str) -> tuple[str, list[tuple[str, Any]]]:
+    """The answer as JSON text (so the order of keys counts) and the errors with their paths, in order."""
     schema = strawberry.Schema(query=Query, execution_context_class=context)
     result = asyncio.run(schema.execute(document))
-    return result.data, sorted((e.message, e.path) for e in result.errors or [])
+    return json.dumps(result.data), [(e.message, e.path) for e in result.errors or []]
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
