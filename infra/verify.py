@@ -30,7 +30,9 @@ from typing import Any
 from infra import signing
 from infra.checkpoints import checkpoint_hash, signed_body
 from infra.merkle import Pyramid, roots
-from infra.verify_fast import BATCH, Scan, scan_range, snapshot
+from infra.verify_fast import scan_range, snapshot
+from infra.verify_read import BATCH
+from infra.verify_scan import Scan
 
 PARALLEL_MIN_EVENTS = 50_000  # below this a worker process costs more than it saves (measured: 30k even, 60k +20 %)
 WORKERS_ENV = "SVLEDGER_VERIFY_WORKERS"

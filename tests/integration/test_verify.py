@@ -250,7 +250,7 @@ def test_postgres_hash_rows_out_of_log_order_are_matched_by_key(tmp_path, databa
     import psycopg
 
     import infra.verify
-    import infra.verify_fast as fast
+    import infra.verify_read as fast
 
     ledger = Ledger(Settings(database_url=database_url))
     try:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from infra.checkpoints import CHECKPOINT_TOPIC as CHECKPOINTS_MODULE_TOPIC
 from infra.hashing import event_hash, genesis_hash, stream_type_of
 from infra.merkle import Frontier, root_of
-from infra.verify_fast import CHECKPOINT_TOPIC, Scan, fast_event_hash
+from infra.verify_scan import CHECKPOINT_TOPIC, Scan, fast_event_hash
 
 PLAIN_TEXT = st.text(alphabet="abcXYZ019_.:-", max_size=12)
 ANY_TEXT = st.one_of(PLAIN_TEXT, st.text(max_size=12), st.sampled_from(['a"b', "a\\b", "x\n", "é", "\u2028", ""]))
@@ -301,13 +301,13 @@ def bodies(draw: Any) -> bytes:
                               "domain.x:Clué.E", 'd:A","x":"y.E', "no-colon", "d:.E"]),
        state=st.one_of(bodies(), st.binary(max_size=40)))
 def test_stream_type_is_stream_type_of(topic: str, state: bytes) -> None:
-    from infra.verify_fast import stream_type
+    from infra.verify_scan import stream_type
 
     assert outcome(stream_type, topic, state) == outcome(stream_type_of, topic, state)
 
 
 def test_stream_type_reads_the_usual_body_without_parsing_it(monkeypatch) -> None:
-    import infra.verify_fast as fast
+    import infra.verify_scan as fast
 
     usual = '{"data":{"summary":"执法"},"meta":{"event_id":"e1","stream_type":"Clue"}}'.encode()
     cases = {  # body → what stream_type_of says, for topic domain.clue:Clue.ClueReceived
