@@ -1,28 +1,31 @@
-"""A shorter path through graphql-core for the commonest field: a plain attribute holding a scalar.
+"""A shorter path through graphql-core for the commonest fields: plain attributes holding a scalar, an
+empty list or no object.
 
-An audit trail is ~200 such fields (13 entries × version, eventType, occurredAt, data…). graphql-core
-builds a resolve-info object, checks arguments and walks ``complete_value`` for every one of them; for
-a field that has no resolver of its own (Strawberry marks its attribute getter ``_is_default``), no
-arguments and a Scalar or Enum type, the answer is just ``coerce_output_value(getattr(…))``.
+An audit trail is ~200 such fields (13 entries × version, eventType, occurredAt, data…, and the empty
+``approvals``/``documents`` and absent ``target`` of most entries). graphql-core builds a resolve-info
+object, checks arguments and walks ``complete_value`` for every one of them; for a field that has no
+resolver of its own (Strawberry's attribute getter), no arguments and a Scalar or Enum type the answer
+is just ``coerce_output_value(getattr(…))``; for a list it is ``[]`` when the list is empty, and for
+a nullable object ``null`` when there is none.
 
-``execute_field`` takes that path only when the outcome is certain to be what the full path gives: the
-value is present (or null on a nullable field) and coerces to a value. Anything else — null on a
-non-null field, a value that does not coerce, an exception, any middleware — goes through graphql-core
-unchanged, so errors, their messages and their paths stay exactly as before (``tests/unit/test_execution.py``
-runs both paths over the same documents and compares)."""
+``execute_fields`` takes that path only when the outcome is certain to be what the full path gives: a
+value that coerces, an empty list, null where null is allowed. Anything else — null on a non-null field,
+a value that does not coerce, an exception, any object or non-empty list, any middleware — goes through
+graphql-core unchanged, so errors, their messages and their paths stay exactly as before
+(``tests/unit/test_execution.py`` runs both paths over the same documents and compares)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLField, GraphQLObjectType, Undefined, is_leaf_type, is_non_null_type
+from graphql import GraphQLField, GraphQLObjectType, Undefined, is_leaf_type, is_list_type, is_non_null_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-_PLAN = "_svledger_leaf"  # per field definition: (leaf type, nullable) or None
+_PLAN = "_svledger_leaf"  # per field definition: (leaf type or None, nullable, is a list) or None
 _BASIC = "_get_basic_result"  # Strawberry's getter for a field with no resolver, extension or permission
 
 
-def _leaf_plan(field_def: GraphQLField) -> tuple[Any, bool] | None:
+def _leaf_plan(field_def: GraphQLField) -> tuple[Any, bool, bool] | None:
     plan = field_def.__dict__.get(_PLAN, Undefined)
     if plan is Undefined:
         plan = None
@@ -31,8 +34,7 @@ def _leaf_plan(field_def: GraphQLField) -> tuple[Any, bool] | None:
                 and getattr(resolve, "__name__", "") == _BASIC):
             nullable = not is_non_null_type(kind)
             inner = kind if nullable else kind.of_type  # type: ignore[attr-defined]
-            if is_leaf_type(inner):
-                plan = (inner, nullable)
+            plan = (inner if is_leaf_type(inner) else None, nullable, is_list_type(inner))
         field_def.__dict__[_PLAN] = plan
     return plan
 
@@ -50,13 +52,17 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
         done: dict[str, Any] = {}
         slow: list[str] = []
         is_awaitable = self.is_awaitable
-        for name, (resolve, leaf, nullable) in leaves:
+        for name, (resolve, leaf, nullable, many) in leaves:
             value = resolve(source_value, None)  # Strawberry's attribute getter ignores info
             if value is None:
                 if nullable:
                     done[name] = None
                     continue
-            elif not isinstance(value, Exception) and not is_awaitable(value):
+            elif many:
+                if type(value) is list and not value:
+                    done[name] = []
+                    continue
+            elif leaf is not None and not isinstance(value, Exception) and not is_awaitable(value):
                 try:
                     coerced = leaf.coerce_output_value(value)
                 except Exception:  # noqa: BLE001 - the full path raises it again, located

@@ -44,6 +44,8 @@ class Item:
     blob: JSON
     strict: int  # set to None / a string / an exception in some items
     inner: Inner | None
+    tags: list[str] = strawberry.field(default_factory=list)
+    kids: list[Inner] | None = strawberry.field(default_factory=list)
     guarded: str = strawberry.field(default="x", permission_classes=[Never])
 
     @strawberry.field
@@ -56,9 +58,11 @@ NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 
 def items() -> list[Item]:
     good = [Item(i=k, s=None if k % 2 else f"s{k}", when=NOW if k % 3 else None, colour=Colour.RED,
-                 blob={"k": [k, "中"]}, strict=k, inner=Inner(n=k) if k % 2 else None) for k in range(5)]
-    bad_null = Item(i=9, s="a", when=NOW, colour=None, blob={}, strict=None, inner=None)  # type: ignore[arg-type]
-    bad_type = Item(i=10, s="b", when="not a date", colour="green", blob={}, strict="x", inner=None)  # type: ignore[arg-type]
+                 blob={"k": [k, "中"]}, strict=k, inner=Inner(n=k) if k % 2 else None, tags=["t"] * (k % 2),
+                 kids=[Inner(n=k)] * (k % 3) if k != 4 else None) for k in range(5)]
+    bad_null = Item(i=9, s="a", when=NOW, colour=None, blob={}, strict=None, inner=None, tags=None)  # type: ignore[arg-type]
+    bad_type = Item(i=10, s="b", when="not a date", colour="green", blob={}, strict="x", inner=None,
+                    tags=(), kids=[None])  # type: ignore[arg-type]
     bad_exc = Item(i=11, s="c", when=NOW, colour=None, blob={}, strict=ValueError("boom"), inner=None)  # type: ignore[arg-type]
     return [*good, bad_null, bad_type, bad_exc]
 
@@ -83,6 +87,7 @@ DOCUMENTS = [
     "{ good { ...F } } fragment F on Item { i colour }",
     "{ good { a: i i s b: s inner { n } c: computed ... on Item { i when } } }",  # aliases, repeats, fragments
     "{ all { inner { n } i strict s } good { s } }",  # an error between plain fields; key order kept
+    "{ all { i tags kids { n } } good { tags kids { n } } }",  # empty, non-empty, null and odd lists
 ]
 
 
@@ -107,7 +112,7 @@ def test_only_plain_scalar_attributes_take_the_short_path() -> None:
     schema = strawberry.Schema(query=Query, execution_context_class=LeafFastPath)
     fields = schema._schema.type_map["Item"].fields  # type: ignore[attr-defined]
     planned = {name for name, f in fields.items() if _leaf_plan(f) is not None}
-    assert planned == {"i", "s", "when", "colour", "blob", "strict"}  # not inner, guarded, computed
+    assert planned == {"i", "s", "when", "colour", "blob", "strict", "inner", "tags", "kids"}  # not guarded, computed
 
 
 def test_response_json_is_compact_utf8_and_takes_any_integer() -> None:
