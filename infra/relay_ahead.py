@@ -18,6 +18,7 @@ process cannot open, or ``SVLEDGER_RELAY_PLANNER=inline``).
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import pickle
@@ -32,6 +33,8 @@ from infra.relay_store import RelayStore, Sent, Share
 
 log = logging.getLogger("svledger.relay")
 PLANNER_ENV = "SVLEDGER_RELAY_PLANNER"  # "process" (default) or "inline"
+AHEAD = 2  # batches planned ahead of the one being sent
+PIPE_BYTES = 1 << 20  # the plans' pipe (a batch of 500 log events is ~250 kB)
 FIRST_BATCH = 50  # log events in the first batch after a reload (then 100, 200 … up to the batch size)
 
 
@@ -97,18 +100,18 @@ class ProcessPlans:
         self.proc: subprocess.Popen[bytes] | None = None
         self.out: Any = None  # Connection to the child
         self.conn: Any = None  # Connection from the child
-        self.waiting = False  # a request was sent and its answer not read yet
+        self.waiting = 0  # requests sent whose answers were not read yet
 
     def next(self, reload: bool, committed: int) -> Plan | None:
-        if reload and self.waiting:
+        while reload and self.waiting:
             self._receive(drop=True)  # planned before the failure or reset: dropped
         if not self.waiting:
             self._request(reload, committed)
         return self._receive()
 
     def prefetch(self, committed: int) -> None:
-        """Ask for the next batch now: the child plans it while this one is sent and committed."""
-        if not self.waiting:
+        """Ask for the next batches now: the child plans them while this one is sent and committed."""
+        while self.waiting < AHEAD:
             self._request(False, committed)
 
     def _request(self, reload: bool, committed: int) -> None:
@@ -121,7 +124,7 @@ class ProcessPlans:
         except (OSError, EOFError, ValueError) as exc:
             self.close()
             raise PlannerLost(f"the planning process is gone: {exc!r}") from exc
-        self.waiting = True
+        self.waiting += 1
 
     def _receive(self, drop: bool = False) -> Plan | None:
         try:
@@ -130,7 +133,7 @@ class ProcessPlans:
             self.close()
             raise PlannerLost(f"the planning process is gone: {exc!r}") from exc
         finally:
-            self.waiting = False
+            self.waiting = max(0, self.waiting - 1)
         if kind == "error" and not drop:
             raise payload
         return None if drop else unpack(payload)
@@ -140,6 +143,10 @@ class ProcessPlans:
         producer thread, and unlike multiprocessing's spawn it does not re-import the caller's main module)."""
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
+        try:  # Linux: room for the plans made ahead, so that the child never waits for the relay to read
+            fcntl.fcntl(up_r, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+        except OSError:
+            pass
         root = str(Path(__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
         try:
@@ -170,7 +177,7 @@ class ProcessPlans:
             self.out.close()
             self.conn.close()
         self.proc = self.out = self.conn = None
-        self.waiting = False
+        self.waiting = 0
 
 
 def make_plans(ledger: Any, config: Any, store: RelayStore) -> InlinePlans | ProcessPlans:
