@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from projections import split
 from projections.base import Projection
 from projections.db import ReadDb, Tx
 from projections.events import LoggedEvent, decode
@@ -58,9 +59,9 @@ class Follower:
         the next batch is read and decoded by a thread while the current one is applied; from
         ``projections.split.SPLIT_FROM_EVENTS`` events behind (PostgreSQL), some read models catch up in a
         second process meanwhile (the number returned is then what this process read)."""
-        from projections import split
-
         head = self.reader.head()
+        if head <= self.position():  # nothing new: no read (a following projector asks every second)
+            return 0
         here, there = split.plan(self, head)
         worker = split.start(self, there) if there else None
         try:

@@ -54,8 +54,8 @@ class LogReader:
         return self._query is not None
 
     def head(self) -> int:
-        """The last position of the log (0 when empty)."""
-        if self._query is None:
+        """The last position of the log (0 when empty): the recorder's (pooled connection) when there is one."""
+        if self.recorder is not None:
             return self.recorder.max_notification_id() or 0
         query = sql.SQL("SELECT MAX(notification_id) FROM {}.{}").format(
             sql.Identifier(self.schema or "public"), sql.Identifier(self.table or ""))
