@@ -5,11 +5,14 @@ Per partner (the share's ``partner_org_id``) one topic, ``sl.<env>.partner.<part
 CheckpointRecorded events go to ``sl.<env>.checkpoints.v1``. Values are structured CloudEvents built by
 ``infra.partner_feed`` (the allowlist) and ``infra.relay_plan`` (routing, ``partnerseq``).
 
-Delivery is at least once and never leaves a gap: a batch is sent, ``producer.flush()`` must confirm
-every message (``acks=all``, idempotent producer when the library and broker allow it), and only then
-the position and the relay state are committed (``infra.relay_store``). A crash at any point re-sends
-the unconfirmed tail with identical bytes; consumers dedupe on the CloudEvent ``id``. Batches are planned
-one ahead in a second process (``infra.relay_ahead``) while the current one is sent and committed.
+Delivery is at least once and never leaves a gap: the broker must confirm every message of a batch
+(``acks=all``, idempotent producer when the library and broker allow it) before its position and relay
+state are committed (``infra.relay_store``), and batches are sent, confirmed and committed in log order.
+To keep the producer busy, batch N+1 is handed to the producer before N's confirmation is awaited, and
+confirmed batches are committed together every ``commit_interval_s`` (and whenever the relay catches up),
+on PostgreSQL in a commit thread. A crash at any point re-sends the uncommitted tail (the batches in
+flight and at most ``commit_interval_s`` of confirmed ones) with identical bytes; consumers dedupe on the
+CloudEvent ``id``. Batches are planned two ahead in a second process (``infra.relay_ahead``).
 
 The producer is created lazily and re-created after any failure, so a relay started while the broker is
 down waits and retries with backoff, and catches up when the broker returns. One relay is active at a

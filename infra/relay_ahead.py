@@ -107,6 +107,12 @@ class ProcessPlans:
             self._receive(drop=True)  # planned before the failure or reset: dropped
         if not self.waiting:
             self._request(reload, committed)
+            return self._receive()
+        while self.waiting:  # asked for ahead of time: "caught up" then may be stale by now
+            plan = self._receive()
+            if plan is not None:
+                return plan
+        self._request(False, committed)
         return self._receive()
 
     def prefetch(self, committed: int) -> None:

@@ -317,3 +317,28 @@ def test_relay_state_commit_reads_back(database_url: str) -> None:
         assert store.event_hashes([("s1", 1), (f"s{DELIMITER}2", 2)]) == {}
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("planner", ["inline", "process"])
+def test_caught_up_then_a_new_event_is_sent_at_once(planner: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A "caught up" planned ahead of time is never taken for the present: an event recorded after it is sent
+    by the next run (the relay then waits for a notification, it would be late by the safety poll)."""
+    from infra.ledger import Ledger
+    from infra.relay import Relay
+    from tests.kafka.story import Story
+
+    monkeypatch.setenv("SVLEDGER_RELAY_PLANNER", planner)
+    ledger = Ledger(Settings(database_url=f"sqlite:///{tmp_path / 'late.db'}"))
+    story = Story(ledger, "late")
+    clue = story.shared_clue("L1", full=False)
+    sent: list = []
+    relay = Relay(ledger, RelayConfig(env="test"), producer_factory=lambda c: (FakeProducer(sent, []), True))
+    try:
+        assert relay.run_once() > 0 and sent  # caught up; an answer asked for ahead ("caught up") is pending
+        story.revoke(clue)
+        assert relay.run_once() > 0
+        assert json.loads(sent[-1][2])["type"] == "sl.clue.PartnerShareRevoked.v1"
+    finally:
+        relay.close()
+        ledger.close()
