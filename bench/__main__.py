@@ -73,7 +73,8 @@ def table(rows: list[dict[str, Any]], markdown: bool = False) -> str:
                                           f"baseline_missed={r['baseline_missed']}",
                      "catch_up": lambda: f"{r['events']:,} events ({r['events_command_layer']:,} via commands)",
                      "scale": lambda: f"{r['large_events']:,} vs {r['small_events']:,} events",
-                     "graphql_history": lambda: f"p50 {r['ours_p50_ms']} ms, p99 {r['ours_p99_ms']} ms",
+                     "graphql_history": lambda: f"p50 {r['ours_p50_ms']} ms, p99 {r['ours_p99_ms']} ms; server CPU "
+                                                 f"{r.get('ours_server_cpu_ms')} vs {r.get('baseline_server_cpu_ms')} ms/request",
                      "verify": lambda: f"{r['events']:,} events written by the command layer",
                      "append_1": lambda: f"p50 {r['ours_p50_ms']} ms vs {r['baseline_p50_ms']} ms",
                      "bulk_import": lambda: f"{r['events']:,} events (scale profile) vs COPY of the same rows",
