@@ -121,8 +121,10 @@ class ProcessPlans:
             self._request(False, committed)
 
     def _request(self, reload: bool, committed: int) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            self.close()
+        if self.proc is not None and self.proc.poll() is not None:
+            self.close()  # the relay drops what it holds uncommitted, then asks again (a new child, reloading)
+            raise PlannerLost("the planning process exited")
+        if self.proc is None:
             self._start()
             reload = True
         try:

@@ -342,3 +342,33 @@ def test_caught_up_then_a_new_event_is_sent_at_once(planner: str, tmp_path: Path
     finally:
         relay.close()
         ledger.close()
+
+
+def test_a_planning_process_that_died_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The relay notices (PlannerLost, handled by ``run`` like a database outage), drops what it holds
+    uncommitted and goes on with a new planning process from the committed state."""
+    from infra.ledger import Ledger
+    from infra.relay import Relay
+    from infra.relay_ahead import PlannerLost
+    from tests.kafka.story import Story
+
+    monkeypatch.setenv("SVLEDGER_RELAY_PLANNER", "process")
+    ledger = Ledger(Settings(database_url=f"sqlite:///{tmp_path / 'died.db'}"))
+    story = Story(ledger, "died")
+    clue = story.shared_clue("D1", full=False)
+    sent: list = []
+    relay = Relay(ledger, RelayConfig(env="test"), producer_factory=lambda c: (FakeProducer(sent, []), True))
+    try:
+        relay.run_once()
+        first = list(sent)
+        relay.plans.proc.kill()
+        relay.plans.proc.wait(10)
+        story.revoke(clue)
+        with pytest.raises(PlannerLost):
+            relay.run_once()
+        relay.run_once()
+        assert sent[:len(first)] == first
+        assert [json.loads(v)["type"] for _, _, v in sent[len(first):]] == ["sl.clue.PartnerShareRevoked.v1"]
+    finally:
+        relay.close()
+        ledger.close()
