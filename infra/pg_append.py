@@ -23,6 +23,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL, Identifier
 
+from infra import pg_arrays as arr
 from infra.hashing import _PLAIN, genesis_hash, stream_type_of
 
 CONFIG_CHANGED = "SV001"
@@ -124,6 +125,7 @@ def arguments(stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> t
     idem = list(kwargs["idempotency"]) if kwargs.get("idempotency") else None
     claims = list(kwargs.get("claims", ()))
     config = kwargs.get("config_check")
-    return (ids, versions, topics, states, prevs, prev_idx, idem,
-            [c[0] for c in claims], [c[1] for c in claims], [c[2] for c in claims],
+    return (arr.uuids(ids), arr.bigints(versions), arr.texts(topics), arr.byteas(states), arr.texts(prevs),
+            arr.ints(prev_idx), arr.texts(idem) if idem is not None else None,
+            arr.texts([c[0] for c in claims]), arr.texts([c[1] for c in claims]), arr.texts([c[2] for c in claims]),
             config[0] if config else None, config[1] if config else None)
