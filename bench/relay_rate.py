@@ -8,10 +8,11 @@ log:      ``relay_clues`` clues (quick 50, full 1,000) recorded through the doma
           plus ``grantPartnerShare`` to one partner after screening: 14 events per clue, 6 of which the
           partner sees (PartnerShareGranted, FindingRecorded, RectificationNoticeIssued, NoticeServed,
           RectificationVerified, ClueClosed), with their recorded hashes (``eventhash``).
-ours:     ``Relay.run_once()`` (what ``svledger relay --once`` runs) from position 0: reads the log,
-          plans and redacts each message, sends, ``flush()`` per batch of ``batch_size`` log events,
-          then commits its position (the relay's state is reset between rounds: the re-sends are
-          byte-identical). Figure: published messages per second.
+ours:     ``Relay.run_once()`` (what ``svledger relay --once`` runs) from position 0: reads the log, plans
+          and redacts each message (in its planning process, ``infra.relay_ahead``), sends each batch of
+          ``batch_size`` log events, waits for the broker's acknowledgements and commits its position (the
+          relay's state is reset between rounds: the re-sends are byte-identical). Figure: published
+          messages per second. (The relay's planning process is started in the warm-up, not measured.)
 baseline: a kafka-python ``KafkaProducer`` with the relay's settings (``infra.relay.make_producer``: acks=all,
           idempotent, linger 5 ms, the default batch size) sending the same messages (the same keys, values
           and headers, captured from the relay's warm-up run) to a topic of its own on the same broker, one
