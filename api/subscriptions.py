@@ -16,7 +16,6 @@ from api.context import clue_id as parse_id
 from api.reads.streams import replay_one
 from api.redaction import partner_may_see
 from api.types.audit import LogEvent
-from domain import errors
 from domain.clue import Clue as ClueAggregate
 from projections.events import decode
 
@@ -29,15 +28,12 @@ class Subscription:
     async def clue_events(self, info: strawberry.Info, clue_id: strawberry.ID) -> AsyncGenerator[LogEvent, None]:
         ctx = info.context
         p = ctx.require_principal()
-        access, scope = policy.clue_access(p), policy.clue_scope(p)
+        access = policy.clue_access(p)
         stream = parse_id(str(clue_id))
         source = ctx.services.source
         found = await replay_one(source, ctx.services.ledger, stream, ClueAggregate)
         agg = found.aggregate
-        if access == policy.PARTNER and not agg.shares.get(p.org_id):
-            raise errors.NotFound(f"no clue {stream} shared with {p.org_id}")
-        if scope is not None and not scope.allows_clue(agg, found.unit):
-            raise errors.NotFound(f"no clue {stream} in division {p.org_id} or assigned to {p.user_id}")
+        policy.readable_clue(p, stream, agg, found.unit)
         version, org = agg.version, p.org_id
         transfers = {tid for tid, t in agg.transfers.items() if t["target_org_id"] == org}
         types = {eid: e["type"] for eid, e in agg.index.items()}

@@ -11,37 +11,37 @@ from api.reads.audit import entries, first_statement, stream_type_of, trail_stat
 from api.reads.clues import shares_of, stream_scope, stream_shares
 from api.types.audit import AuditEntry, LogEvent, build_trail
 from api.types.common import page_size
-from domain import errors
 
 SENSITIVE = ("S2", "S3")
 
 
 @strawberry.type
 class AuditQueries:
-    @strawberry.field(description="Every event of a clue (or, for ledger staff and auditors, of any stream) "
+    @strawberry.field(description="Every event of a clue (or, for supervisors and auditors, of any stream; staff "
+                                  "also review batches, reconsideration cases and their own access-log entries) "
                                   "with actor, role, business and recorded time, legal basis, documents and "
                                   "corrections. asOf filters business time, knownAt what was recorded by then.")
     async def audit_trail(self, info: strawberry.Info, clue_id: strawberry.ID, as_of: str | None = None, known_at: str | None = None) -> list[AuditEntry]:
         ctx = info.context
         p = ctx.require_principal()
-        access, scope = policy.clue_access(p), policy.clue_scope(p)
+        policy.trail_access(p)
+        partner, scope = policy.clue_access(p) == policy.PARTNER, policy.clue_scope(p)
         stream = str(parse_id(str(clue_id)))
         as_of_us, known_us = moment_us(as_of), moment_us(known_at)
         services = ctx.services
-        # the rows and the caller's access to the stream: one round trip
+        # the rows and what the caller's reading of a clue depends on (shares, staff scope): one round trip
         statements = [trail_statement(stream, known_us)]
-        if access == policy.PARTNER:
+        if partner:
             statements.append(stream_shares(stream))
         elif scope is not None:
             statements.append(stream_scope(stream, scope))
         rows, *check = await services.source.batch(statements)
-        if access == policy.PARTNER and stream not in shares_of(check[0], p.org_id):
-            raise errors.NotFound(f"no clue {stream} shared with {p.org_id}")
         first = rows[:1] or await services.source.dicts(*first_statement(stream))
         if not first:
-            raise errors.NotFound(f"no stream {stream} (read models follow the log within a second)")
-        if scope is not None and not check[0] and stream_type_of(first) == "Clue":
-            raise errors.NotFound(f"no clue {stream} in division {p.org_id} or assigned to {p.user_id}")
+            raise policy.no_stream(stream)
+        rows = policy.readable_events(p, stream, stream_type_of(first), rows,
+                                      in_clue_scope=scope is not None and bool(check[0]),
+                                      shared=partner and stream in shares_of(check[0], p.org_id))
         redactor = ctx.redactor(services.shredded.known())
         shown = entries(rows, as_of_us, redactor)
         classes = sorted({e["meta"].get("sensitivity", "S2") for e in shown} & set(SENSITIVE))

@@ -24,15 +24,12 @@ async def _load(info: strawberry.Info, id: str, version: int | None = None) -> t
     """The replayed clue if the caller may read it (partners: only clues shared with them; staff: their
     division's and those assigned to them)."""
     p = info.context.require_principal()
-    access, scope = policy.clue_access(p), policy.clue_scope(p)
+    access = policy.clue_access(p)
     services = info.context.services
     stream = clue_id(id)
     found = await replay_one(services.source, services.ledger, stream, ClueAggregate)
     agg = found.aggregate
-    if access == policy.PARTNER and not agg.shares.get(p.org_id):
-        raise errors.NotFound(f"no clue {id} shared with {p.org_id}")
-    if scope is not None and not scope.allows_clue(agg, found.unit):
-        raise errors.NotFound(f"no clue {id} in division {p.org_id} or assigned to {p.user_id}")
+    policy.readable_clue(p, stream, agg, found.unit)
     if version is not None:
         if not 1 <= version <= agg.version:
             raise errors.ValidationFailed(f"version must be between 1 and {agg.version}")

@@ -1,8 +1,8 @@
 """Aggregates replayed from their stored events, many streams per read (one query on PostgreSQL).
 
 The same replay as ``Ledger.load`` (the repository's: the mapper decodes and upcasts each stored
-event, ``project_aggregate`` folds them), with the same refusals (``NOT_FOUND`` for a missing stream or
-one of another type), plus the unit owning each stream, read from its first event's envelope.
+event, ``project_aggregate`` folds them), with the same refusal (``NOT_FOUND``, ``policy.no_stream``) for a
+missing stream and one of another type, plus the unit owning each stream, read from its first event's envelope.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.application import project_aggregate
 from starlette.concurrency import run_in_threadpool
 
+from api.policy import no_stream
 from api.reads.source import ReadSource
 from domain import errors
 
@@ -51,12 +52,10 @@ async def replay_one(source: ReadSource, ledger: Any, stream_id: UUID, cls: type
 
 def _fold(mapper: Any, stream_id: UUID, stored: list[Any], cls: type[Any] | None) -> Replayed | errors.LedgerError:
     if not stored:
-        return errors.NotFound(f"no stream {stream_id}")
+        return no_stream(stream_id)
     events = [mapper.to_domain_event(s) for s in stored]
     agg = project_aggregate(None, events)
-    if agg is None:
-        return errors.NotFound(f"no stream {stream_id}")
-    if cls is not None and not isinstance(agg, cls):
-        return errors.NotFound(f"stream {stream_id} is a {type(agg).__name__}, not a {cls.__name__}")
+    if agg is None or (cls is not None and not isinstance(agg, cls)):
+        return no_stream(stream_id)  # of another type: refused like a missing one (its type not disclosed)
     meta = getattr(events[0], "meta", None) or {}
     return Replayed(agg, meta.get("org_unit") or (meta.get("actor") or {}).get("org_id"))
