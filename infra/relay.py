@@ -268,6 +268,7 @@ class Relay:
             if not self.lock.try_acquire():
                 raise LockLost("another relay is active (it holds the relay lock)")
             self._fresh = False
+        self.plans.expire()
         total = 0
         while True:
             try:

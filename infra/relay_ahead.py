@@ -88,6 +88,9 @@ class InlinePlans:
     def prefetch(self, committed: int) -> None:
         """Nothing to overlap in one process."""
 
+    def expire(self) -> None:
+        """Nothing is asked ahead of time."""
+
     def close(self) -> None:
         """The store belongs to the relay."""
 
@@ -101,19 +104,27 @@ class ProcessPlans:
         self.out: Any = None  # Connection to the child
         self.conn: Any = None  # Connection from the child
         self.waiting = 0  # requests sent whose answers were not read yet
+        self.stale = 0  # of those, sent before the relay last caught up
 
     def next(self, reload: bool, committed: int) -> Plan | None:
         while reload and self.waiting:
             self._receive(drop=True)  # planned before the failure or reset: dropped
+        self.stale = min(self.stale, self.waiting)
         if not self.waiting:
             self._request(reload, committed)
             return self._receive()
-        while self.waiting:  # asked for ahead of time: "caught up" then may be stale by now
+        while self.waiting:
+            stale = self.stale > 0
+            self.stale = max(0, self.stale - 1)
             plan = self._receive()
-            if plan is not None:
+            if plan is not None or not stale:
                 return plan
-        self._request(False, committed)
+        self._request(False, committed)  # every answer said "caught up" before the relay last caught up
         return self._receive()
+
+    def expire(self) -> None:
+        """The relay caught up and waited: a "caught up" asked for before is no answer for now."""
+        self.stale = self.waiting
 
     def prefetch(self, committed: int) -> None:
         """Ask for the next batches now: the child plans them while this one is sent and committed."""
@@ -185,7 +196,7 @@ class ProcessPlans:
             self.out.close()
             self.conn.close()
         self.proc = self.out = self.conn = None
-        self.waiting = 0
+        self.waiting = self.stale = 0
 
 
 def make_plans(ledger: Any, config: Any, store: RelayStore) -> InlinePlans | ProcessPlans:
