@@ -8,17 +8,16 @@ the next batch read by a thread (``prefetched``)."""
 
 from __future__ import annotations
 
-from __future__ import annotations
-
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-
 from infra.verify_scan import CHECKPOINT_TOPIC, NO_HASH, Scan
 
 BATCH = 10_000
+_CURSOR_NUMBERS = itertools.count(1)
 FIRST_BATCH = 1_000  # read ahead by a thread: a small first batch, so checking starts early
 PREFETCH_MIN = 50_000
 END = 2**62  # "no upper bound" for positions
@@ -256,7 +255,10 @@ class HashStream:
             self.cursor, self.done = None, True
             self.table = {(row[0], row[1]): row for row in source._cursor(binary=True).execute(sql).fetchall()}
         else:
-            self.cursor = source.conn.cursor(name=f"svl_verify_hashes_{id(self)}", row_factory=source._tuple_row,
+            # a name of its own: a stream whose object was freed leaves its cursor open until the transaction
+            # ends, and the next object may get the same id()
+            self.cursor = source.conn.cursor(name=f"svl_verify_hashes_{next(_CURSOR_NUMBERS)}",
+                                             row_factory=source._tuple_row,
                                              binary=True)
             self.cursor.execute(sql)
 

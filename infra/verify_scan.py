@@ -14,8 +14,6 @@ takes (``tests/unit/test_verify_fast.py`` compares them with the original per-ev
 
 from __future__ import annotations
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
