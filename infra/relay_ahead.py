@@ -19,7 +19,6 @@ process cannot open, or ``SVLEDGER_RELAY_PLANNER=inline``).
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 import pickle
 import subprocess
@@ -31,7 +30,6 @@ from typing import Any
 from infra.relay_plan import Outgoing, Plan, Planner
 from infra.relay_store import RelayStore, Sent, Share
 
-log = logging.getLogger("svledger.relay")
 PLANNER_ENV = "SVLEDGER_RELAY_PLANNER"  # "process" (default) or "inline"
 AHEAD = 2  # batches planned ahead of the one being sent
 PIPE_BYTES = 1 << 20  # the plans' pipe (a batch of 500 log events is ~250 kB)
