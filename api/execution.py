@@ -44,7 +44,8 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Any,
                        grouped_field_set: dict[str, Any], position_context: Any) -> Any:
-        if self.middleware_manager is not None:
+        manager = self.middleware_manager  # Strawberry always passes one; it matters only when it holds any
+        if manager is not None and manager.middlewares:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         leaves, rest = self._plans(parent_type, grouped_field_set)
         if not leaves:

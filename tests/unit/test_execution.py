@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -121,3 +122,47 @@ def test_response_json_is_compact_utf8_and_takes_any_integer() -> None:
     encode = LedgerGraphQL.encode_json
     assert encode(None, {"data": {"a": [1, "中"], "b": None}}) == '{"data":{"a":[1,"中"],"b":null}}'  # type: ignore[arg-type]
     assert encode(None, {"n": 2**70}) == '{"n":1180591620717411303424}'  # type: ignore[arg-type]
+
+
+class Shout(SchemaExtension):
+    """A field middleware (``resolve``): every string upper-cased. Its presence must switch the short path off."""
+
+    def resolve(self, _next: Any, root: Any, info: strawberry.Info, *args: Any, **kwargs: Any) -> Any:
+        value = _next(root, info, *args, **kwargs)
+        return value.upper() if isinstance(value, str) else value
+
+
+class Quiet(SchemaExtension):
+    def on_operation(self) -> Any:
+        yield
+
+
+def calls(context: type, extensions: list[Any], monkeypatch: pytest.MonkeyPatch) -> tuple[str, int]:
+    """The answer, and how many fields went through graphql-core's own ``execute_field``."""
+    count = {"n": 0}
+    original = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def counted(self: Any, *args: Any) -> Any:
+        count["n"] += 1
+        return original(self, *args)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counted)
+    schema = strawberry.Schema(query=Query, execution_context_class=context, extensions=extensions)
+    result = asyncio.run(schema.execute("{ good { i s when tags inner { n } } }"))
+    assert not result.errors
+    return json.dumps(result.data), count["n"]
+
+
+def test_the_short_path_is_taken_under_strawberrys_extensions(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours, fast_calls = calls(LeafFastPath, [Quiet], monkeypatch)
+    theirs, all_calls = calls(StrawberryGraphQLCoreExecutionContext, [Quiet], monkeypatch)
+    assert ours == theirs
+    # the list, 5 fields × 5 items and 2 inner objects; fast: the list, the 2 inner objects, the 2 non-empty tags
+    assert all_calls == 1 + 5 * 5 + 2 and fast_calls == 1 + 2 + 2
+
+
+def test_a_field_middleware_switches_the_short_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours, fast_calls = calls(LeafFastPath, [Shout], monkeypatch)
+    theirs, all_calls = calls(StrawberryGraphQLCoreExecutionContext, [Shout], monkeypatch)
+    assert ours == theirs and '"S0"' in ours  # the middleware ran on every field
+    assert fast_calls == all_calls
