@@ -1,5 +1,9 @@
 """``deadline_dashboard`` (domain.md §7): every obligation from the ``deadline_refs`` the events carry.
-``overdue`` and ``due_soon`` are derived when asked (``as_of``), never stored."""
+``overdue`` and ``due_soon`` are derived when asked (``as_of``), never stored.
+
+Crypto-shredding (§10): when a reporter's identity is shredded (IdentityShredded), the open feedback
+obligations to that person become ``cancelled`` (at the shredding's business time, by its event): nobody
+can be contacted any more. ``obligation_reporters`` remembers whose clue is whose (from ClueReceived)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from projections.events import LoggedEvent, to_us
 COLUMNS = ("obligation_id", "stream_id", "stream_type", "type", "subject", "obligor", "start_us", "due_date",
            "due_us", "original_due_us", "status", "completed_us", "completed_event_id", "extensions",
            "calendar_fallback", "rule_id")
+FEEDBACK_TYPES = ("feedback_result", "feedback_not_accepted")  # obligations to the reporter (§6.2 rows 7, 8)
 
 
 @lru_cache(maxsize=65536)
@@ -24,7 +29,7 @@ def iso_us(text: str) -> int:
 
 class Obligations(Projection):
     name = "obligations"
-    tables = ("obligations",)
+    tables = ("obligations", "obligation_reporters")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {t}obligations (obligation_id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, "
         "stream_type TEXT, type TEXT NOT NULL, subject TEXT, obligor TEXT, start_us BIGINT, due_date TEXT, "
@@ -32,16 +37,41 @@ class Obligations(Projection):
         "extensions INTEGER NOT NULL DEFAULT 0, calendar_fallback INTEGER NOT NULL DEFAULT 0, rule_id TEXT)",
         "CREATE INDEX IF NOT EXISTS {t}obligations_due ON {t}obligations (status, due_us)",
         "CREATE INDEX IF NOT EXISTS {t}obligations_stream ON {t}obligations (stream_id)",
+        "CREATE TABLE IF NOT EXISTS {t}obligation_reporters (person_token TEXT NOT NULL, stream_id TEXT NOT NULL, "
+        "PRIMARY KEY (person_token, stream_id))",
     )
 
     def begin_batch(self, tx: Tx) -> None:
         self.table = Rows(self.t("obligations"), COLUMNS)
+        self.reporters: list[tuple[str, str]] = []  # (person token, clue) received in this batch
 
     def prefetch(self, tx: Tx, events: Sequence[LoggedEvent]) -> None:
         self.table.load(tx, {ref.get("obligation_id") for ev in events for ref in ev.meta.get("deadline_refs", ())})
 
     def end_batch(self, tx: Tx) -> None:
         self.table.flush(tx)
+        tx.insert_rows(self.t("obligation_reporters"), ("person_token", "stream_id"), self.reporters)
+
+    def on_ClueReceived(self, tx: Tx, ev: LoggedEvent) -> None:
+        token = (ev.data.get("reporter") or {}).get("reporter_token")
+        if token:
+            self.reporters.append((token, ev.stream_id))
+
+    def on_IdentityShredded(self, tx: Tx, ev: LoggedEvent) -> None:
+        """Cancel the open feedback obligations to the shredded person (module docstring)."""
+        token = ev.data.get("person_token")
+        streams = {sid for t, sid in self.reporters if t == token}
+        streams |= {sid for (sid,) in tx.execute(f"SELECT stream_id FROM {self.t('obligation_reporters')} "
+                                                 "WHERE person_token = ?", (token,))}
+        if not streams:
+            return
+        for sid in streams:  # the stored ones; those of this batch are in memory already
+            self.table.load(tx, [oid for (oid,) in tx.execute(
+                f"SELECT obligation_id FROM {self.t('obligations')} WHERE stream_id = ? AND type IN (?, ?) "
+                "AND status IN ('open', 'paused')", (sid, *FEEDBACK_TYPES))])
+        for row in self.table.rows.values():
+            if row["stream_id"] in streams and row["type"] in FEEDBACK_TYPES and row["status"] in ("open", "paused"):
+                row["status"], row["completed_us"], row["completed_event_id"] = "cancelled", ev.occurred_us, ev.event_id
 
     def on_any(self, tx: Tx, ev: LoggedEvent) -> None:
         for ref in ev.meta.get("deadline_refs", ()):

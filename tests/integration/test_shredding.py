@@ -98,3 +98,40 @@ def test_a_reveal_is_logged_and_a_missing_record_discloses_nothing(ledger: Ledge
         vault.read("pt_" + "b" * 26)
     assert len(ledger.notifications(limit=1000)) == before
     assert vault.display(token) == "[sealed]"
+
+
+def test_shredding_cancels_the_open_feedback_obligations_to_that_person(ledger: Ledger, vault: Vault) -> None:
+    """§10: after IdentityShredded the reporter's open feedback obligations are ``cancelled`` in the read
+    model (at the shredding, by its event); another reporter's stay open; obligations already projected in
+    an earlier batch and those of the same batch are both found."""
+    from projections.runner import Projector
+
+    def received(token: str) -> str:
+        clue = ledger.execute("receiveClue", {"channel": "letter_visit", "summary": "举报执法不规范",
+                                              "subject_agency_ids": ["A03"], "reporter": {
+                                                  "kind": "named", "reporter_token": token, "contactable": True}},
+                              {"expected_version": 0, "idempotency_key": uuid4().hex,
+                               "occurred_at": (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()},
+                              STAFF)["stream_id"]
+        ledger.execute("registerClue", {}, {"stream_id": clue, "expected_version": 1, "occurred_at": now(),
+                                            "idempotency_key": uuid4().hex}, STAFF)
+        ledger.execute("screenClue", {"outcome": "invalid", "reason_code": "civil_dispute", "reason": "属民事纠纷"},
+                       {"stream_id": clue, "expected_version": 2, "occurred_at": now(), "idempotency_key": uuid4().hex,
+                        "approvals": [{"approver_user_id": SUPERVISOR["user_id"], "approver_role": "supervisor",
+                                       "decided_at": now()}]}, STAFF)
+        return clue
+
+    shredded, kept = (vault.seal({"name": CANARY}, "reporter", STAFF) for _ in range(2))
+    early, other = received(shredded), received(kept)
+    projector = Projector(ledger)
+    projector.run_once()  # the first clue's obligation is stored before the shredding's batch
+    late = received(shredded)
+    vault.shred(shredded, "legal_request", STAFF, [SUPERVISOR, SUPERVISOR2])
+    projector.run_once()
+    rows = {sid: (status, event) for sid, status, event in projector.db.query(
+        "SELECT stream_id, status, completed_event_id FROM obligations WHERE type = 'feedback_not_accepted'")}
+    shred_event = next(n for n in ledger.notifications(limit=1000) if n.topic.endswith("IdentityShredded"))
+    shred_id = ledger.mapper.to_domain_event(shred_event).meta["event_id"]  # type: ignore[attr-defined]
+    assert rows[early] == ("cancelled", shred_id) and rows[late] == ("cancelled", shred_id)
+    assert rows[other] == ("open", None)
+    projector.db.close()
