@@ -39,12 +39,15 @@ class AuditQueries:
         first = rows[:1] or await services.source.dicts(*first_statement(stream))
         if not first:
             raise policy.no_stream(stream)
-        rows = policy.readable_events(p, stream, stream_type_of(first), rows,
+        kind = stream_type_of(first)
+        rows = policy.readable_events(p, stream, kind, rows,
                                       in_clue_scope=scope is not None and bool(check[0]),
                                       shared=partner and stream in shares_of(check[0], p.org_id))
         redactor = ctx.redactor(services.shredded.known())
         shown = entries(rows, as_of_us, redactor)
-        classes = sorted({e["meta"].get("sensitivity", "S2") for e in shown} & set(SENSITIVE))
+        # reading the access log itself is not logged again (that would feed on itself), as for ``events``
+        classes = [] if kind == "AccessLog" else sorted({e["meta"].get("sensitivity", "S2") for e in shown}
+                                                        & set(SENSITIVE))
         ctx.note_view(info, [f"stream:{stream}"] if classes else [], classes)
         return build_trail(shown, redactor)
 

@@ -166,3 +166,17 @@ def test_every_stream_type_has_its_readers() -> None:
     aggregates = (Clue, ReviewBatch, ReconsiderationCase, Org, User, Config, Identity, AccessLog, Checkpoint)
     assert set(STREAM_READING) == {a.stream_type for a in aggregates}
     assert all("admin" not in readers and "agency_liaison" not in readers for readers in STREAM_READING.values())
+
+
+def test_reading_an_access_log_is_not_logged_again(streams: tuple[Api, dict[str, str]]) -> None:
+    """As for ``events``: a read of the access log recorded in the access log would feed on itself."""
+    api, ids = streams
+    api.services.access.flush()
+    before = len(api.ledger.notifications(0, 10_000))
+    for role in ("supervision_staff", "supervisor", "auditor"):
+        assert trail(api, ids["access_log"], role)["data"]["auditTrail"]
+    assert api.services.access.pending() == 0 and api.services.access.flush() == 0
+    assert len(api.ledger.notifications(0, 10_000)) == before
+    trail(api, ids["clue"], "auditor")  # a clue read still is
+    assert api.services.access.pending() == 1
+    assert api.services.access.flush() == 1
