@@ -3,6 +3,7 @@ any period, ``as_of`` a business time and ``known_at`` a recorded time, per bure
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -66,10 +67,17 @@ class Stats:
 
 def statistics(db: ReadDb, period: Period, *, bureau: str = "HQ", as_of: datetime | None = None,
                known_at: datetime | None = None) -> dict[str, Any]:
+    return assemble(lambda window: Stats(db, window), period, bureau=bureau, as_of=as_of, known_at=known_at)
+
+
+def assemble(stats: Callable[[Window], Stats], period: Period, *, bureau: str, as_of: datetime | None,
+             known_at: datetime | None) -> dict[str, Any]:
+    """Every figure of the period (and the previous one, for comparisons) from the facts ``stats`` reads: all
+    of a bureau's, or only some streams' (``api.reads.stats``)."""
     cutoff = min(period.end_us, to_us(as_of)) if as_of else period.end_us
     known = to_us(known_at or datetime.now(timezone.utc))
-    s = Stats(db, Window(bureau, period.start_us, cutoff, known))
-    before = Stats(db, Window(bureau, period.start_us - (period.end_us - period.start_us), period.start_us, known))
+    s = stats(Window(bureau, period.start_us, cutoff, known))
+    before = stats(Window(bureau, period.start_us - (period.end_us - period.start_us), period.start_us, known))
     closed_by_type = s.by_subject("clue_closed")
     return {
         "bureau": bureau, "period": period.label,
